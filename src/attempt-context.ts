@@ -1,0 +1,58 @@
+/** What a method can learn about the attempt it is running in. */
+export interface AttemptContext {
+  /** 1 for the first call, 2 for the first retry, and so on. */
+  readonly attempt: number;
+  /** The most retries this call may make. */
+  readonly maxRetries: number;
+  /**
+   * Aborts when the caller's signal aborts, when `attemptTimeout` passes, or when the overall
+   * `timeout` passes. Pass it to the SDK so that an attempt really stops.
+   */
+  readonly signal: AbortSignal;
+}
+
+/** One attempt's state. The engine owns it; methods see it through `currentAttempt()`. */
+export class Attempt implements AttemptContext {
+  /** Created by the engine when timers may abort this attempt, or lazily by `signal`. */
+  controller: AbortController | undefined = undefined;
+  timedOut = false;
+
+  constructor(
+    readonly attempt: number,
+    readonly maxRetries: number,
+    private readonly callerSignal: AbortSignal | undefined,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (this.controller !== undefined) return this.controller.signal;
+    // With no timers, only the caller can cancel this attempt, so its own signal serves as is
+    // and no listener is needed. Otherwise nothing can cancel it: a fresh signal that never aborts.
+    if (this.callerSignal !== undefined) return this.callerSignal;
+    this.controller = new AbortController();
+    return this.controller.signal;
+  }
+}
+
+// The attempt whose synchronous part is running. A plain variable rather than AsyncLocalStorage,
+// which would slow every promise in the application; saved and restored around each call, so
+// nested decorated calls see their own attempt and no call ever sees another's.
+let running: Attempt | undefined;
+
+/**
+ * The attempt the calling code runs in: valid in the synchronous part of a `@Retryable` method or
+ * a `retry()` function, before its first `await` (where the SDK call is made). Elsewhere undefined.
+ */
+export function currentAttempt(): AttemptContext | undefined {
+  return running;
+}
+
+/** Calls `fn` with `attempt` as the running attempt; `args` undefined means "pass the attempt". */
+export function runInAttempt(attempt: Attempt, fn: Function, thisArg: unknown, args: readonly unknown[] | undefined): unknown {
+  const outer = running;
+  running = attempt;
+  try {
+    return args === undefined ? fn.call(thisArg, attempt) : fn.apply(thisArg, args);
+  } finally {
+    running = outer;
+  }
+}

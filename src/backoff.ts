@@ -1,0 +1,50 @@
+import type { Jitter } from './options.js';
+
+/** The parts of a policy the backoff maths reads. */
+export interface BackoffSchedule {
+  readonly initialDelay: number;
+  readonly multiplier: number;
+  readonly maxDelay: number;
+  readonly jitter: Jitter;
+}
+
+/** `d_k = min(maxDelay, initialDelay · multiplier^(k-1))` for retry k = 1, 2, … */
+export function exponentialDelay(schedule: BackoffSchedule, retry: number): number {
+  // 0 · Infinity is NaN, and a huge k overflows to Infinity: both are settled by the guards.
+  if (schedule.initialDelay === 0) return 0;
+  return Math.min(schedule.maxDelay, schedule.initialDelay * schedule.multiplier ** (retry - 1));
+}
+
+/**
+ * The wait before retry k under the schedule's jitter. `previousDelay` is the wait before
+ * retry k-1 (only decorrelated jitter uses it). `random` returns a uniform number in [0, 1).
+ */
+export function backoffDelay(schedule: BackoffSchedule, retry: number, previousDelay: number | undefined, random: () => number): number {
+  const { initialDelay, maxDelay } = schedule;
+  switch (schedule.jitter) {
+    case 'none':
+      return exponentialDelay(schedule, retry);
+    case 'full':
+      return random() * exponentialDelay(schedule, retry);
+    case 'equal': {
+      const ceiling = exponentialDelay(schedule, retry);
+      return ceiling / 2 + (random() * ceiling) / 2;
+    }
+    case 'decorrelated': {
+      const upper = Math.max(initialDelay, 3 * (previousDelay ?? initialDelay));
+      return Math.min(maxDelay, initialDelay + random() * (upper - initialDelay));
+    }
+  }
+}
+
+/**
+ * The wait when the server named a least wait (`floor`): never shorter than the floor, with a
+ * random spread on top so that clients told the same time do not return in one wave. The spread
+ * is as wide as the backoff would have been, and the result still never exceeds `maxDelay`.
+ */
+export function delayAfterServerHint(schedule: BackoffSchedule, retry: number, floor: number, random: () => number): number {
+  if (floor >= schedule.maxDelay) return schedule.maxDelay;
+  if (schedule.jitter === 'none') return floor;
+  const spread = Math.min(exponentialDelay(schedule, retry), schedule.maxDelay - floor);
+  return floor + random() * spread;
+}

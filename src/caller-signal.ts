@@ -1,0 +1,20 @@
+import type { RetryPolicy } from './options.js';
+
+/**
+ * The caller's cancellation for one call: the `signal` option (an AbortSignal, or a function of
+ * the arguments), else the first argument that is an AbortSignal or has one in its `signal` field
+ * (as in `complete(prompt, { signal })`).
+ */
+export function callerSignalOf(policy: RetryPolicy, thisArg: unknown, args: readonly unknown[]): AbortSignal | undefined {
+  const { signal } = policy;
+  if (signal !== undefined) return typeof signal === 'function' ? signal.apply(thisArg, args as unknown[]) : signal;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg instanceof AbortSignal) return arg;
+    if (arg !== null && typeof arg === 'object') {
+      const field = (arg as { signal?: unknown }).signal;
+      if (field instanceof AbortSignal) return field;
+    }
+  }
+  return undefined;
+}

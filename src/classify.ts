@@ -1,0 +1,63 @@
+import { readHeader } from './server-hints.js';
+
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+const RETRYABLE_STATUSES = new Set([408, 409, 425, 429]);
+const NETWORK_MESSAGES = new Set(['fetch failed', 'terminated']);
+// Class names, because openai's errors all have `name === 'Error'` and we must not import openai.
+const ABORT_CLASSES = new Set(['APIUserAbortError', 'AbortError']);
+const PROGRAMMING_ERRORS = [ReferenceError, SyntaxError, RangeError];
+
+type ErrorFields = { name?: unknown; code?: unknown; type?: unknown; status?: unknown; statusCode?: unknown; message?: unknown; cause?: unknown; error?: unknown; response?: { status?: unknown } };
+
+function isNetworkCode(code: unknown): boolean {
+  return typeof code === 'string' && (NETWORK_CODES.has(code) || code.startsWith('UND_ERR_'));
+}
+
+/** A failure of the connection rather than an answer: by errno, undici code or fetch's message. */
+function isNetworkFailure(error: ErrorFields): boolean {
+  if (isNetworkCode(error.code)) return true;
+  if (typeof error.message === 'string' && NETWORK_MESSAGES.has(error.message)) return true;
+  const cause = error.cause as ErrorFields | undefined;
+  return cause !== null && typeof cause === 'object' && (isNetworkCode(cause.code) || isNetworkCode((cause.cause as ErrorFields | undefined)?.code));
+}
+
+function statusOf(error: ErrorFields): number | undefined {
+  const status = error.status ?? error.statusCode ?? error.response?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function isInsufficientQuota(error: ErrorFields): boolean {
+  const body = error.error as ErrorFields | undefined;
+  return [error.code, error.type, body?.code, body?.type].includes('insufficient_quota');
+}
+
+function className(error: object): string | undefined {
+  const name = (error as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/**
+ * The default rule for what is worth retrying: rate limits, timeouts, conflicts, 5xx and network
+ * failures, or whatever the server marks with `x-should-retry: true`. Never retried: other 4xx,
+ * `insufficient_quota`, `x-should-retry: false`, aborts and programming errors. An error without a
+ * status is retried. Use it inside your own `retryIf` to build on it.
+ */
+export function isRetryableError(error: unknown): boolean {
+  if (error === null || typeof error !== 'object') return true;
+  try {
+    const fields = error as ErrorFields;
+    if (isInsufficientQuota(fields)) return false;
+    if (fields.name === 'AbortError' || ABORT_CLASSES.has(className(error) ?? '')) return false;
+    const shouldRetry = readHeader(error, 'x-should-retry');
+    if (shouldRetry === 'true') return true;
+    if (shouldRetry === 'false') return false;
+    const status = statusOf(fields);
+    if (status !== undefined) return RETRYABLE_STATUSES.has(status) || (status >= 500 && status <= 599);
+    if (error instanceof TypeError) return isNetworkFailure(fields);
+    if (PROGRAMMING_ERRORS.some((ProgrammingError) => error instanceof ProgrammingError)) return false;
+    return true;
+  } catch {
+    // An error whose getters throw cannot be judged; retrying it blind could repeat a bug.
+    return false;
+  }
+}

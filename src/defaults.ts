@@ -1,0 +1,66 @@
+import type { RetryOptions, RetryPolicy } from './options.js';
+import { checkOptionsShape, resolvePolicy } from './policy.js';
+
+/**
+ * A decorated method's own options and the policy resolved from them. The policy is replaced
+ * (never mutated) when the application defaults change, so a call reads one field and never merges.
+ */
+export interface DecoratedMethod {
+  readonly options: RetryOptions;
+  readonly label: string;
+  policy: RetryPolicy;
+  readonly onPolicyChange: (policy: RetryPolicy) => void;
+}
+
+let applicationDefaults: RetryOptions = Object.freeze({});
+let defaultsVersion = 0;
+// Classes live as long as the application, so holding their records is not a leak in practice.
+const decoratedMethods = new Set<DecoratedMethod>();
+
+export function registerDecoratedMethod(
+  options: RetryOptions,
+  label: string,
+  onPolicyChange: (policy: RetryPolicy) => void,
+): DecoratedMethod {
+  const record: DecoratedMethod = { options, label, policy: resolvePolicy(options, applicationDefaults, label), onPolicyChange };
+  decoratedMethods.add(record);
+  return record;
+}
+
+/**
+ * Sets the options every `@Retryable` method and `retry()` call starts from (replacing any earlier
+ * call's), for example one `onRetry` logger for the whole application. Methods decorated before
+ * this call take the new defaults too. If the new defaults clash with any method's own options,
+ * it throws, names that method, and changes nothing.
+ */
+export function setRetryDefaults(options: RetryOptions): void {
+  const where = 'setRetryDefaults';
+  checkOptionsShape(options, where);
+  const next = Object.freeze({ ...options });
+  resolvePolicy({}, next, where);
+  const updated = [...decoratedMethods].map((method) => [method, resolvePolicy(method.options, next, method.label)] as const);
+  applicationDefaults = next;
+  defaultsVersion++;
+  for (const [method, policy] of updated) {
+    method.policy = policy;
+    method.onPolicyChange(policy);
+  }
+}
+
+/** Puts the built-in defaults back (mostly for tests). */
+export function resetRetryDefaults(): void {
+  setRetryDefaults({});
+}
+
+const policyCache = new WeakMap<RetryOptions, { version: number; policy: RetryPolicy }>();
+const noOptions: RetryOptions = Object.freeze({});
+
+/** The policy for a `retry()` call, cached per options object so a hoisted options object is validated once. */
+export function policyForCall(options: RetryOptions | undefined): RetryPolicy {
+  const key = options ?? noOptions;
+  const cached = policyCache.get(key);
+  if (cached !== undefined && cached.version === defaultsVersion) return cached.policy;
+  const policy = resolvePolicy(key, applicationDefaults, 'retry()');
+  policyCache.set(key, { version: defaultsVersion, policy });
+  return policy;
+}

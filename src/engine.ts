@@ -1,0 +1,256 @@
+import { Attempt, runInAttempt } from './attempt-context.js';
+import { backoffDelay, delayAfterServerHint } from './backoff.js';
+import { isRetryableError } from './classify.js';
+import type { GiveUpReason, RetryPolicy } from './options.js';
+import { rateLimitResetMs, retryAfterMs } from './server-hints.js';
+
+/** `Class.method` for messages and hooks: a string, or computed from `this` only when needed. */
+export type MethodLabel = string | ((thisArg: unknown) => string);
+
+/**
+ * Runs `fn` under `policy`: the first attempt at once, then retries with backoff. This is the only
+ * code that touches time. `args` undefined means `fn` receives the attempt context instead.
+ *
+ * The happy path allocates one `Attempt` and one derived promise; the retry machinery
+ * (`RetryingCall`) is built only after a failure, or up front when timers or a budget must watch
+ * the call from its start.
+ */
+export function callWithRetry(
+  policy: RetryPolicy,
+  label: MethodLabel,
+  fn: Function,
+  thisArg: unknown,
+  args: readonly unknown[] | undefined,
+  callerSignal: AbortSignal | undefined,
+): Promise<unknown> {
+  if (callerSignal !== undefined && callerSignal.aborted) return Promise.reject(callerSignal.reason);
+  if (policy.timeout !== undefined || policy.attemptTimeout !== undefined || policy.budget !== undefined) {
+    return new RetryingCall(policy, label, fn, thisArg, args, callerSignal).start();
+  }
+  const attempt = new Attempt(1, policy.maxRetries, callerSignal);
+  let result: unknown;
+  try {
+    result = runInAttempt(attempt, fn, thisArg, args);
+  } catch (error) {
+    return new RetryingCall(policy, label, fn, thisArg, args, callerSignal).resumeAfter(attempt, error);
+  }
+  if (!isPromiseLike(result)) return Promise.reject(notAPromise(label, thisArg, result));
+  return (result as Promise<unknown>).then(undefined, (error: unknown) =>
+    new RetryingCall(policy, label, fn, thisArg, args, callerSignal).resumeAfter(attempt, error));
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+function labelText(label: MethodLabel, thisArg: unknown): string {
+  return typeof label === 'string' ? label : label(thisArg);
+}
+
+function notAPromise(label: MethodLabel, thisArg: unknown, result: unknown): TypeError {
+  const got = result === null ? 'null' : typeof result;
+  return new TypeError(`@Retryable on ${labelText(label, thisArg)}: the method must return a Promise, but it returned ${got}`);
+}
+
+/** Runs a hook; a hook's failure is reported and never changes the call's outcome. */
+function runHook<T>(hook: ((event: T) => unknown) | undefined, event: T, hookName: string): void {
+  if (hook === undefined) return;
+  try {
+    const returned = hook(event);
+    if (isPromiseLike(returned)) returned.then(undefined, (error: unknown) => reportHookError(hookName, error));
+  } catch (error) {
+    reportHookError(hookName, error);
+  }
+}
+
+function reportHookError(hookName: string, error: unknown): void {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  const message = `retryable: the ${hookName} hook threw; the call went on as if it had not. ${detail}`;
+  if (typeof process === 'object' && typeof process.emitWarning === 'function') {
+    process.emitWarning(message, { code: 'RETRYABLE_HOOK_ERROR' });
+  } else {
+    console.error(message);
+  }
+}
+
+/** The state of one call once it may retry: timers, the caller's signal and the attempts. */
+class RetryingCall {
+  private resolve!: (value: unknown) => void;
+  private reject!: (reason: unknown) => void;
+  private readonly promise = new Promise<unknown>((resolve, reject) => {
+    this.resolve = resolve;
+    this.reject = reject;
+  });
+  private attempt: Attempt | undefined;
+  private attemptInFlight = false;
+  private lastError: unknown;
+  private previousDelay: number | undefined;
+  private startedAt = 0;
+  private deadlinePassed = false;
+  private settled = false;
+  private waitTimer: unknown;
+  private attemptTimer: unknown;
+  private deadlineTimer: unknown;
+  private readonly onCallerAbort = () => this.callerAborted();
+
+  constructor(
+    private readonly policy: RetryPolicy,
+    private readonly label: MethodLabel,
+    private readonly fn: Function,
+    private readonly thisArg: unknown,
+    private readonly args: readonly unknown[] | undefined,
+    private readonly callerSignal: AbortSignal | undefined,
+  ) {
+    callerSignal?.addEventListener('abort', this.onCallerAbort);
+  }
+
+  /** The supervised path: timers and the budget watch the call from its first attempt. */
+  start(): Promise<unknown> {
+    const { clock, timeout, budget } = this.policy;
+    this.startedAt = clock.now();
+    if (timeout !== undefined) this.deadlineTimer = clock.setTimeout(() => this.deadlineReached(), timeout);
+    const hold = budget?.holdBeforeFirstAttempt(this.startedAt, this.policy.random) ?? 0;
+    if (hold > 0) this.waitTimer = clock.setTimeout(() => this.runAttempt(1), hold);
+    else this.runAttempt(1);
+    return this.promise;
+  }
+
+  /** The unsupervised path: the first attempt ran without us and failed. */
+  resumeAfter(attempt: Attempt, error: unknown): Promise<unknown> {
+    this.attempt = attempt;
+    this.attemptInFlight = true;
+    this.startedAt = this.policy.clock.now();
+    this.attemptFailed(attempt, error);
+    return this.promise;
+  }
+
+  private runAttempt(number: number): void {
+    this.waitTimer = undefined;
+    const { policy, callerSignal } = this;
+    if (callerSignal !== undefined && callerSignal.aborted) return this.giveUp(callerSignal.reason, 'aborted');
+    const attempt = new Attempt(number, policy.maxRetries, callerSignal);
+    this.attempt = attempt;
+    this.attemptInFlight = true;
+    if (policy.attemptTimeout !== undefined || policy.timeout !== undefined) {
+      attempt.controller = new AbortController();
+    }
+    if (policy.attemptTimeout !== undefined) {
+      const limit = policy.attemptTimeout;
+      this.attemptTimer = policy.clock.setTimeout(() => {
+        this.attemptTimer = undefined;
+        attempt.timedOut = true;
+        attempt.controller!.abort(timeoutReason('attemptTimeout', limit));
+      }, limit);
+    }
+    let result: unknown;
+    try {
+      result = runInAttempt(attempt, this.fn, this.thisArg, this.args);
+    } catch (error) {
+      return this.attemptFailed(attempt, error);
+    }
+    if (!isPromiseLike(result)) return this.giveUp(notAPromise(this.label, this.thisArg, result), 'not-retryable');
+    result.then(
+      (value) => this.attemptSucceeded(value),
+      (error: unknown) => this.attemptFailed(attempt, error),
+    );
+  }
+
+  private attemptSucceeded(value: unknown): void {
+    this.policy.budget?.recordSuccess();
+    this.finish();
+    this.resolve(value);
+  }
+
+  private attemptFailed(attempt: Attempt, error: unknown): void {
+    this.attemptInFlight = false;
+    this.lastError = error;
+    this.clearAttemptTimer();
+    const { policy, callerSignal } = this;
+    if (callerSignal !== undefined && callerSignal.aborted) return this.giveUp(callerSignal.reason, 'aborted');
+    if (this.deadlinePassed) return this.giveUp(error, 'deadline');
+    if (!attempt.timedOut && !this.shouldRetry(error, attempt)) return this.giveUp(error, 'not-retryable');
+    if (attempt.attempt > policy.maxRetries) return this.giveUp(error, 'retries-exhausted');
+
+    const now = policy.clock.now();
+    const retry = attempt.attempt;
+    const firmHint = retryAfterMs(error, now);
+    let delay: number;
+    let serverHint = firmHint;
+    if (firmHint !== undefined) {
+      if (firmHint > policy.maxDelay) return this.giveUp(error, 'hint-exceeds-max-delay');
+      delay = delayAfterServerHint(policy, retry, firmHint, policy.random);
+    } else {
+      delay = backoffDelay(policy, retry, this.previousDelay, policy.random);
+      serverHint = rateLimitResetMs(error);
+      if (serverHint !== undefined && serverHint > delay) {
+        delay = delayAfterServerHint(policy, retry, Math.min(serverHint, policy.maxDelay), policy.random);
+      }
+    }
+    if (policy.budget !== undefined) {
+      const allowed = policy.budget.beforeRetry({ now, delay, firmHint, error, random: policy.random });
+      if (allowed === undefined) return this.giveUp(error, 'budget');
+      delay = Math.min(allowed, policy.maxDelay);
+    }
+    if (policy.timeout !== undefined && delay >= this.startedAt + policy.timeout - now) return this.giveUp(error, 'deadline');
+
+    this.previousDelay = delay;
+    runHook(policy.onRetry, { error, attempt: retry, delay, serverHint, method: labelText(this.label, this.thisArg) }, 'onRetry');
+    if (this.settled) return; // a hook may have aborted the caller's signal
+    this.waitTimer = policy.clock.setTimeout(() => this.runAttempt(retry + 1), delay);
+  }
+
+  private shouldRetry(error: unknown, attempt: Attempt): boolean {
+    const { retryIf } = this.policy;
+    if (retryIf === undefined) return isRetryableError(error);
+    try {
+      return retryIf(error, attempt) === true;
+    } catch (hookError) {
+      reportHookError('retryIf', hookError);
+      return false;
+    }
+  }
+
+  private callerAborted(): void {
+    if (this.settled) return;
+    const reason = this.callerSignal!.reason;
+    // An attempt in flight is cancelled through its signal and settles by itself; a wait ends now.
+    if (this.attemptInFlight) this.attempt?.controller?.abort(reason);
+    else this.giveUp(reason, 'aborted');
+  }
+
+  private deadlineReached(): void {
+    this.deadlineTimer = undefined;
+    this.deadlinePassed = true;
+    if (this.attemptInFlight) this.attempt?.controller?.abort(timeoutReason('timeout', this.policy.timeout!));
+    // Waiting: the caller gets the last attempt's error, or, if the budget held the first
+    // attempt back until now, the timeout itself.
+    else this.giveUp(this.attempt !== undefined ? this.lastError : timeoutReason('timeout', this.policy.timeout), 'deadline');
+  }
+
+  private giveUp(error: unknown, reason: GiveUpReason): void {
+    if (this.settled) return;
+    this.finish();
+    runHook(this.policy.onGiveUp, { error, attempts: this.attempt?.attempt ?? 0, reason, method: labelText(this.label, this.thisArg) }, 'onGiveUp');
+    this.reject(error);
+  }
+
+  private finish(): void {
+    this.settled = true;
+    this.attemptInFlight = false;
+    const { clock } = this.policy;
+    if (this.waitTimer !== undefined) clock.clearTimeout(this.waitTimer);
+    if (this.deadlineTimer !== undefined) clock.clearTimeout(this.deadlineTimer);
+    this.clearAttemptTimer();
+    this.waitTimer = this.deadlineTimer = undefined;
+    this.callerSignal?.removeEventListener('abort', this.onCallerAbort);
+  }
+
+  private clearAttemptTimer(): void {
+    if (this.attemptTimer !== undefined) this.policy.clock.clearTimeout(this.attemptTimer);
+    this.attemptTimer = undefined;
+  }
+}
+
+function timeoutReason(option: 'timeout' | 'attemptTimeout', ms: number | undefined): DOMException {
+  return new DOMException(`retryable: ${option} of ${ms} ms passed`, 'TimeoutError');
+}

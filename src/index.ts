@@ -1,0 +1,11 @@
+export { Retryable, type RetryableDecorator } from './decorator.js';
+export { retry } from './retry.js';
+export { currentAttempt, type AttemptContext } from './attempt-context.js';
+export { isRetryableError } from './classify.js';
+export { retryAfterMs, rateLimitResetMs, parseGoDuration } from './server-hints.js';
+export { backoffDelay, exponentialDelay } from './backoff.js';
+export { getRetryPolicy, RETRY_POLICY_METADATA } from './metadata.js';
+export { setRetryDefaults, resetRetryDefaults } from './defaults.js';
+export { BUILT_IN_DEFAULTS } from './policy.js';
+export { RetryBudget, type RetryBudgetOptions } from './budget.js';
+export type { GiveUpEvent, GiveUpReason, Jitter, RetryClock, RetryEvent, RetryOptions, RetryPolicy } from './options.js';

@@ -1,0 +1,97 @@
+import type { AttemptContext } from './attempt-context.js';
+import type { RetryBudget } from './budget.js';
+
+/** How the wait before each retry is spread. See the README for the exact formulas. */
+export type Jitter = 'none' | 'full' | 'equal' | 'decorrelated';
+
+/** Time as the engine sees it. Inject one in tests to run retries in virtual time. */
+export interface RetryClock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** What `onRetry` receives before each wait. */
+export interface RetryEvent {
+  /** The error the failed attempt threw, exactly as thrown. */
+  readonly error: unknown;
+  /** The number of the attempt that failed (the first call is attempt 1). */
+  readonly attempt: number;
+  /** Milliseconds the engine waits before the next attempt. */
+  readonly delay: number;
+  /** The wait the server asked for (`retry-after-ms`, `retry-after` or `x-ratelimit-reset-*`), if any. */
+  readonly serverHint: number | undefined;
+  /** `Class.method` for the decorator, or the function's name for `retry()`. */
+  readonly method: string;
+}
+
+/** Why the engine stopped retrying. */
+export type GiveUpReason =
+  | 'not-retryable'
+  | 'retries-exhausted'
+  | 'hint-exceeds-max-delay'
+  | 'deadline'
+  | 'budget'
+  | 'aborted';
+
+/** What `onGiveUp` receives once, when a call fails for good. */
+export interface GiveUpEvent {
+  /** What the caller receives: the last attempt's error, or the caller's `signal.reason`. */
+  readonly error: unknown;
+  /** How many attempts ran. */
+  readonly attempts: number;
+  readonly reason: GiveUpReason;
+  readonly method: string;
+}
+
+export interface RetryOptions {
+  /** Retries after the first call (so at most `maxRetries + 1` attempts). Default 3. */
+  maxRetries?: number;
+  /** Milliseconds before the first retry, before jitter. Default 1000. */
+  initialDelay?: number;
+  /** Growth of the delay from one retry to the next. Default 2. */
+  multiplier?: number;
+  /** Milliseconds: no wait is ever longer; a firm server hint above it ends the retries. Default 30000. */
+  maxDelay?: number;
+  /** How waits are randomised. Default `'full'`. */
+  jitter?: Jitter;
+  /** Milliseconds for the whole call, attempts and waits together. No limit by default. */
+  timeout?: number;
+  /** Milliseconds for each attempt; the attempt's signal aborts when it passes. No limit by default. */
+  attemptTimeout?: number;
+  /** Decides whether an error is retried; replaces `isRetryableError`. */
+  retryIf?: (error: unknown, attempt: AttemptContext) => boolean;
+  /** Called before each wait. Its errors are reported as process warnings and never change the outcome. */
+  onRetry?: (event: RetryEvent) => void;
+  /** Called once when the call fails for good. Its errors are reported like `onRetry`'s. */
+  onGiveUp?: (event: GiveUpEvent) => void;
+  /**
+   * The caller's cancellation. An `AbortSignal`, or a function that picks it from the method's
+   * arguments. Without it, the decorator looks for an `AbortSignal` argument or a `signal` field.
+   */
+  signal?: AbortSignal | ((...args: any[]) => AbortSignal | undefined);
+  /** Shares a retry allowance and server cool-downs across calls. */
+  budget?: RetryBudget;
+  /** A source of uniform numbers in [0, 1). Default `Math.random`. */
+  random?: () => number;
+  /** Default: the global `Date.now`, `setTimeout` and `clearTimeout`, looked up at each use. */
+  clock?: RetryClock;
+}
+
+/** The validated, frozen form of the options that the engine runs on. */
+export interface RetryPolicy {
+  readonly maxRetries: number;
+  readonly initialDelay: number;
+  readonly multiplier: number;
+  readonly maxDelay: number;
+  readonly jitter: Jitter;
+  readonly timeout: number | undefined;
+  readonly attemptTimeout: number | undefined;
+  readonly retryIf: RetryOptions['retryIf'];
+  readonly onRetry: RetryOptions['onRetry'];
+  readonly onGiveUp: RetryOptions['onGiveUp'];
+  readonly signal: RetryOptions['signal'];
+  readonly budget: RetryBudget | undefined;
+  readonly random: () => number;
+  readonly clock: RetryClock;
+}

@@ -1,0 +1,133 @@
+import type { Jitter, RetryClock, RetryOptions, RetryPolicy } from './options.js';
+
+/** The defaults that apply when neither the method nor `setRetryDefaults` sets an option. */
+export const BUILT_IN_DEFAULTS = Object.freeze({
+  maxRetries: 3,
+  initialDelay: 1000,
+  multiplier: 2,
+  maxDelay: 30_000,
+  jitter: 'full' as Jitter,
+});
+
+const JITTERS: readonly Jitter[] = ['none', 'full', 'equal', 'decorrelated'];
+
+const OPTION_NAMES: readonly (keyof RetryOptions)[] = [
+  'maxRetries', 'initialDelay', 'multiplier', 'maxDelay', 'jitter', 'timeout', 'attemptTimeout',
+  'retryIf', 'onRetry', 'onGiveUp', 'signal', 'budget', 'random', 'clock',
+];
+
+// Looked up at each use, so that fake timers installed after import still take effect.
+const systemClock: RetryClock = Object.freeze({
+  now: () => Date.now(),
+  setTimeout: (callback: () => void, ms: number) => setTimeout(callback, ms),
+  clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+});
+const systemRandom = () => Math.random();
+
+/** Renders a bad value the way a user would have typed it. */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
+  if (value === null || typeof value !== 'object') return String(value);
+  return Object.prototype.toString.call(value);
+}
+
+class OptionChecker {
+  constructor(private readonly where: string) {}
+
+  fail(ErrorType: typeof TypeError | typeof RangeError, option: string, rule: string, value: unknown): never {
+    throw new ErrorType(`${this.where}: ${option} ${rule}, got ${describe(value)}`);
+  }
+
+  number(option: string, value: unknown, rule: string, valid: (n: number) => boolean): void {
+    if (typeof value !== 'number') this.fail(TypeError, option, rule, value);
+    if (!valid(value)) this.fail(RangeError, option, rule, value);
+  }
+
+  optionalFunction(option: string, value: unknown): void {
+    if (value !== undefined && typeof value !== 'function') this.fail(TypeError, option, 'must be a function', value);
+  }
+}
+
+const isDelay = (n: number) => Number.isFinite(n) && n >= 0;
+const isPositiveDuration = (n: number) => Number.isFinite(n) && n > 0;
+
+/** Rejects unknown keys and values of the wrong type, one options object on its own. */
+export function checkOptionsShape(options: unknown, where: string): asserts options is RetryOptions {
+  const check = new OptionChecker(where);
+  if (options === null || typeof options !== 'object') check.fail(TypeError, 'options', 'must be an object', options);
+  for (const key of Object.keys(options as object)) {
+    if (!(OPTION_NAMES as readonly string[]).includes(key)) {
+      throw new TypeError(`${where}: unknown option ${JSON.stringify(key)}; the options are ${OPTION_NAMES.join(', ')}`);
+    }
+  }
+}
+
+/**
+ * Merges built-in defaults, application defaults and the method's own options (later wins;
+ * `undefined` means "not set"), validates the result and freezes it.
+ */
+export function resolvePolicy(options: RetryOptions, applicationDefaults: RetryOptions, where: string): RetryPolicy {
+  checkOptionsShape(options, where);
+  const merged: RetryOptions = { ...BUILT_IN_DEFAULTS };
+  for (const source of [applicationDefaults, options]) {
+    for (const key of Object.keys(source) as (keyof RetryOptions)[]) {
+      if (source[key] !== undefined) (merged as Record<string, unknown>)[key] = source[key];
+    }
+  }
+  const check = new OptionChecker(where);
+  const { maxRetries, initialDelay, multiplier, maxDelay, jitter, timeout, attemptTimeout } = merged as Required<RetryOptions>;
+
+  check.number('maxRetries', maxRetries, 'must be a non-negative integer', (n) => n === Infinity || (Number.isInteger(n) && n >= 0));
+  if (maxRetries === Infinity && timeout === undefined) {
+    check.fail(RangeError, 'maxRetries', 'may be Infinity only together with a timeout', maxRetries);
+  }
+  check.number('initialDelay', initialDelay, 'must be a non-negative finite number of milliseconds', isDelay);
+  check.number('maxDelay', maxDelay, 'must be a non-negative finite number of milliseconds', isDelay);
+  if (maxDelay < initialDelay) check.fail(RangeError, 'maxDelay', `must not be less than initialDelay (${initialDelay})`, maxDelay);
+  check.number('multiplier', multiplier, 'must be a finite number of at least 1', (n) => Number.isFinite(n) && n >= 1);
+  if (!JITTERS.includes(jitter as Jitter)) {
+    check.fail(typeof jitter === 'string' ? RangeError : TypeError, 'jitter', `must be one of ${JITTERS.map((j) => `"${j}"`).join(', ')}`, jitter);
+  }
+  for (const [option, value] of [['timeout', timeout], ['attemptTimeout', attemptTimeout]] as const) {
+    if (value !== undefined) check.number(option, value, 'must be a positive finite number of milliseconds', isPositiveDuration);
+  }
+  check.optionalFunction('retryIf', merged.retryIf);
+  check.optionalFunction('onRetry', merged.onRetry);
+  check.optionalFunction('onGiveUp', merged.onGiveUp);
+  check.optionalFunction('random', merged.random);
+  const { signal, budget, clock } = merged;
+  if (signal !== undefined && typeof signal !== 'function' && !(signal instanceof AbortSignal)) {
+    check.fail(TypeError, 'signal', 'must be an AbortSignal or a function that returns one', signal);
+  }
+  if (budget !== undefined && (budget === null || typeof (budget as { beforeRetry?: unknown }).beforeRetry !== 'function')) {
+    check.fail(TypeError, 'budget', 'must be a RetryBudget', budget);
+  }
+  if (clock !== undefined && !isClock(clock)) {
+    check.fail(TypeError, 'clock', 'must have now, setTimeout and clearTimeout functions', clock);
+  }
+
+  return Object.freeze({
+    maxRetries,
+    initialDelay,
+    multiplier,
+    maxDelay,
+    jitter,
+    timeout,
+    attemptTimeout,
+    retryIf: merged.retryIf,
+    onRetry: merged.onRetry,
+    onGiveUp: merged.onGiveUp,
+    signal,
+    budget,
+    random: merged.random ?? systemRandom,
+    clock: clock ?? systemClock,
+  });
+}
+
+function isClock(value: unknown): value is RetryClock {
+  const clock = value as Partial<RetryClock> | null;
+  return typeof clock === 'object' && clock !== null && typeof clock.now === 'function'
+    && typeof clock.setTimeout === 'function' && typeof clock.clearTimeout === 'function';
+}

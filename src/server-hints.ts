@@ -1,0 +1,86 @@
+/**
+ * What the server said about waiting, read from an error's response headers. Pure: `now` is passed
+ * in. Headers may be a WHATWG `Headers` (openai v5+, fetch), a plain object (openai v4, node:http,
+ * axios) on `error.headers` or on `error.response.headers`.
+ */
+
+type HeaderBag = { get(name: string): string | null } | Record<string, unknown>;
+
+function headersOf(error: unknown): HeaderBag | undefined {
+  if (error === null || typeof error !== 'object') return undefined;
+  const own = (error as { headers?: unknown }).headers;
+  const headers = own ?? (error as { response?: { headers?: unknown } }).response?.headers;
+  return headers !== null && typeof headers === 'object' ? (headers as HeaderBag) : undefined;
+}
+
+/** One header's value, case-insensitively, or undefined. Never throws, even on hostile objects. */
+export function readHeader(error: unknown, name: string): string | undefined {
+  try {
+    const headers = headersOf(error);
+    if (headers === undefined) return undefined;
+    if (typeof headers.get === 'function') return (headers.get as (n: string) => string | null)(name) ?? undefined;
+    let value = (headers as Record<string, unknown>)[name];
+    if (value === undefined) {
+      const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
+      value = key === undefined ? undefined : (headers as Record<string, unknown>)[key];
+    }
+    if (Array.isArray(value)) value = value[0];
+    return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const DECIMAL = /^\s*\d+(?:\.\d+)?\s*$/;
+
+/**
+ * The firm wait the server asked for, in ms: `retry-after-ms`, else `retry-after` in seconds or
+ * as an HTTP date (a past date means "now", 0). Undefined when absent, negative or unreadable.
+ */
+export function retryAfterMs(error: unknown, now: number = Date.now()): number | undefined {
+  const milliseconds = readHeader(error, 'retry-after-ms');
+  if (milliseconds !== undefined && DECIMAL.test(milliseconds)) return Number(milliseconds);
+  const retryAfter = readHeader(error, 'retry-after');
+  if (retryAfter === undefined) return undefined;
+  if (DECIMAL.test(retryAfter)) return Number(retryAfter) * 1000;
+  // Only HTTP dates: a bare Date.parse would also accept "1" or "garbage 2020".
+  if (!/[a-z]{3},?\s+\d/i.test(retryAfter)) return undefined;
+  const at = Date.parse(retryAfter);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+const GO_UNITS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ns: 1e-6 };
+const GO_PART = /(\d+(?:\.\d*)?|\.\d+)(ms|us|µs|μs|ns|h|m|s)/y;
+
+/** Parses a Go duration such as `6m0s`, `1m30.5s`, `1.5s` or `20ms` into ms; undefined if malformed. */
+export function parseGoDuration(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (trimmed === '0') return 0;
+  if (trimmed === '') return undefined;
+  GO_PART.lastIndex = 0;
+  let total = 0;
+  while (GO_PART.lastIndex < trimmed.length) {
+    const start = GO_PART.lastIndex;
+    const part = GO_PART.exec(trimmed);
+    if (part === null || part.index !== start) return undefined;
+    total += Number(part[1]) * GO_UNITS[part[2]!]!;
+  }
+  return total;
+}
+
+/**
+ * The soft hint: how long until an exhausted OpenAI rate limit is fully restored, from
+ * `x-ratelimit-reset-requests`/`-tokens`, only for a limit whose `x-ratelimit-remaining-*` is 0.
+ * It says when the limit is full again, not the least wait, so the engine may lengthen a backoff
+ * with it but never gives up because of it.
+ */
+export function rateLimitResetMs(error: unknown): number | undefined {
+  let longest: number | undefined;
+  for (const limit of ['requests', 'tokens']) {
+    if (readHeader(error, `x-ratelimit-remaining-${limit}`)?.trim() !== '0') continue;
+    const reset = readHeader(error, `x-ratelimit-reset-${limit}`);
+    const ms = reset === undefined ? undefined : parseGoDuration(reset);
+    if (ms !== undefined && (longest === undefined || ms > longest)) longest = ms;
+  }
+  return longest;
+}

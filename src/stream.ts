@@ -1,0 +1,52 @@
+import { currentAttempt, type Attempt } from './attempt-context.js';
+import { callerSignalOf } from './caller-signal.js';
+import type { DecoratedMethod } from './defaults.js';
+import { callWithRetry, type MethodLabel } from './engine.js';
+
+interface StartedStream {
+  iterator: AsyncGenerator<unknown, unknown, unknown>;
+  first: IteratorResult<unknown, unknown>;
+  attempt: Attempt;
+}
+
+/**
+ * Wraps an `async *` method so that it is retried only until its first `yield`. Once a value has
+ * reached the caller, replaying would duplicate output, so later errors pass through as they are.
+ * Timeouts bound the time to the first value; the caller's signal keeps working to the end.
+ */
+export function retryingStreamMethod(original: Function, method: DecoratedMethod, label: MethodLabel): Function {
+  // One attempt = create the generator and pull its first value. Both happen inside the attempt, so
+  // the generator body's synchronous part sees `currentAttempt()`.
+  function startStream(this: unknown, ...args: unknown[]): Promise<StartedStream> {
+    const attempt = currentAttempt() as Attempt;
+    const iterator = original.apply(this, args) as AsyncGenerator<unknown, unknown, unknown>;
+    return iterator.next().then((first) => ({ iterator, first, attempt }));
+  }
+
+  return async function* retryableStream(this: unknown, ...args: unknown[]) {
+    const policy = method.policy;
+    const callerSignal = callerSignalOf(policy, this, args);
+    const { iterator, first, attempt } = (await callWithRetry(policy, label, startStream, this, args, callerSignal)) as StartedStream;
+    if (first.done) return first.value;
+    const stopFollowing = followCaller(attempt.controller, callerSignal);
+    let completed = false;
+    try {
+      yield first.value;
+      const result = yield* iterator;
+      completed = true;
+      return result;
+    } finally {
+      stopFollowing();
+      // The caller stopped early (break or return): close the inner generator so it releases its request.
+      if (!completed) await iterator.return(undefined);
+    }
+  };
+}
+
+/** The engine let go of the attempt's own controller; keep it aborting with the caller's signal. */
+function followCaller(controller: AbortController | undefined, callerSignal: AbortSignal | undefined): () => void {
+  if (controller === undefined || callerSignal === undefined || controller.signal.aborted) return () => {};
+  const abort = () => controller.abort(callerSignal.reason);
+  callerSignal.addEventListener('abort', abort, { once: true });
+  return () => callerSignal.removeEventListener('abort', abort);
+}

@@ -1,0 +1,31 @@
+import { defineConfig } from 'vitest/config';
+import swc from 'unplugin-swc';
+
+// The decorator tests run twice from one source: once compiled with legacy
+// `experimentalDecorators` (what NestJS uses) and once as TC39 standard decorators.
+const resolve = { alias: { retryable: new URL('./src/index.ts', import.meta.url).pathname } };
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        resolve,
+        oxc: { decorator: { legacy: true, emitDecoratorMetadata: true } },
+        test: { name: 'legacy', include: ['test/**/*.test.ts'] },
+      },
+      {
+        resolve,
+        plugins: [
+          swc.vite({
+            jsc: {
+              parser: { syntax: 'typescript', decorators: true },
+              transform: { decoratorVersion: '2022-03' },
+              target: 'es2022',
+            },
+          }),
+        ],
+        test: { name: 'tc39', include: ['test/decorators/**/*.test.ts'] },
+      },
+    ],
+  },
+});
