@@ -1,6 +1,6 @@
 import { readHeader } from './server-hints.js';
 
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+const NETWORK_CODES = new Set(['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 const RETRYABLE_STATUSES = new Set([408, 409, 425, 429]);
 const NETWORK_MESSAGES = new Set(['fetch failed', 'terminated']);
 // Class names, because openai's errors all have `name === 'Error'` and we must not import openai.

@@ -189,8 +189,10 @@ class RetryingCall {
     if (policy.budget !== undefined) {
       const allowed = policy.budget.beforeRetry({ now, delay, firmHint, error, random: policy.random });
       if (allowed === undefined) return this.giveUp(error, 'budget');
-      delay = Math.min(allowed, policy.maxDelay);
+      delay = allowed;
     }
+    // Whole milliseconds, rounded up so that a server hint is never cut short; timers cannot do better.
+    delay = Math.min(Math.ceil(delay), policy.maxDelay);
     if (policy.timeout !== undefined && delay >= this.startedAt + policy.timeout - now) return this.giveUp(error, 'deadline');
 
     this.previousDelay = delay;
