@@ -1,3 +1,5 @@
+import { shared } from './shared-state.js';
+
 /** What a method can learn about the attempt it is running in. */
 export interface AttemptContext {
   /** 1 for the first call, 2 for the first retry, and so on. */
@@ -33,26 +35,25 @@ export class Attempt implements AttemptContext {
   }
 }
 
-// The attempt whose synchronous part is running. A plain variable rather than AsyncLocalStorage,
-// which would slow every promise in the application; saved and restored around each call, so
+// The attempt whose synchronous part is running is a plain slot rather than AsyncLocalStorage,
+// which would slow every promise in the application. It is saved and restored around each call, so
 // nested decorated calls see their own attempt and no call ever sees another's.
-let running: Attempt | undefined;
 
 /**
  * The attempt the calling code runs in: valid in the synchronous part of a `@Retryable` method or
  * a `retry()` function, before its first `await` (where the SDK call is made). Elsewhere undefined.
  */
 export function currentAttempt(): AttemptContext | undefined {
-  return running;
+  return shared.running;
 }
 
 /** Calls `fn` with `attempt` as the running attempt; `args` undefined means "pass the attempt". */
 export function runInAttempt(attempt: Attempt, fn: Function, thisArg: unknown, args: readonly unknown[] | undefined): unknown {
-  const outer = running;
-  running = attempt;
+  const outer = shared.running;
+  shared.running = attempt;
   try {
     return args === undefined ? fn.call(thisArg, attempt) : fn.apply(thisArg, args);
   } finally {
-    running = outer;
+    shared.running = outer;
   }
 }

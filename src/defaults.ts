@@ -1,5 +1,6 @@
 import type { RetryOptions, RetryPolicy } from './options.js';
 import { checkOptionsShape, resolvePolicy } from './policy.js';
+import { shared } from './shared-state.js';
 
 /**
  * A decorated method's own options and the policy resolved from them. The policy is replaced
@@ -12,18 +13,16 @@ export interface DecoratedMethod {
   readonly onPolicyChange: (policy: RetryPolicy) => void;
 }
 
-let applicationDefaults: RetryOptions = Object.freeze({});
-let defaultsVersion = 0;
-// Classes live as long as the application, so holding their records is not a leak in practice.
-const decoratedMethods = new Set<DecoratedMethod>();
+// Classes live as long as the application, so holding their records (in shared.decoratedMethods)
+// is not a leak in practice.
 
 export function registerDecoratedMethod(
   options: RetryOptions,
   label: string,
   onPolicyChange: (policy: RetryPolicy) => void,
 ): DecoratedMethod {
-  const record: DecoratedMethod = { options, label, policy: resolvePolicy(options, applicationDefaults, label), onPolicyChange };
-  decoratedMethods.add(record);
+  const record: DecoratedMethod = { options, label, policy: resolvePolicy(options, shared.applicationDefaults, label), onPolicyChange };
+  shared.decoratedMethods.add(record);
   return record;
 }
 
@@ -38,9 +37,9 @@ export function setRetryDefaults(options: RetryOptions): void {
   checkOptionsShape(options, where);
   const next = Object.freeze({ ...options });
   resolvePolicy({}, next, where);
-  const updated = [...decoratedMethods].map((method) => [method, resolvePolicy(method.options, next, method.label)] as const);
-  applicationDefaults = next;
-  defaultsVersion++;
+  const updated = [...shared.decoratedMethods].map((method) => [method, resolvePolicy(method.options, next, method.label)] as const);
+  shared.applicationDefaults = next;
+  shared.defaultsVersion++;
   for (const [method, policy] of updated) {
     method.policy = policy;
     method.onPolicyChange(policy);
@@ -59,8 +58,8 @@ const noOptions: RetryOptions = Object.freeze({});
 export function policyForCall(options: RetryOptions | undefined): RetryPolicy {
   const key = options ?? noOptions;
   const cached = policyCache.get(key);
-  if (cached !== undefined && cached.version === defaultsVersion) return cached.policy;
-  const policy = resolvePolicy(key, applicationDefaults, 'retry()');
-  policyCache.set(key, { version: defaultsVersion, policy });
+  if (cached !== undefined && cached.version === shared.defaultsVersion) return cached.policy;
+  const policy = resolvePolicy(key, shared.applicationDefaults, 'retry()');
+  policyCache.set(key, { version: shared.defaultsVersion, policy });
   return policy;
 }

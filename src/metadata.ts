@@ -1,5 +1,6 @@
 import type { DecoratedMethod } from './defaults.js';
 import type { RetryPolicy } from './options.js';
+import { shared } from './shared-state.js';
 
 /** The reflect-metadata key under which a decorated method's policy is kept, when reflect-metadata is loaded. */
 export const RETRY_POLICY_METADATA = 'retryable:policy';
@@ -33,11 +34,9 @@ export function copyMethodIdentity(original: Function, wrapper: Function): void 
   }
 }
 
-const methodsByWrapper = new WeakMap<Function, DecoratedMethod>();
-
 /** Records the wrapper's policy where `getRetryPolicy` and reflect-metadata readers find it. */
 export function publishPolicy(wrapper: Function, method: DecoratedMethod, target?: object, propertyKey?: string | symbol): void {
-  methodsByWrapper.set(wrapper, method);
+  shared.methodsByWrapper.set(wrapper, method);
   const metadata = reflectMetadata();
   if (metadata === undefined) return;
   metadata.defineMetadata(RETRY_POLICY_METADATA, method.policy, wrapper);
@@ -60,7 +59,7 @@ export function getRetryPolicy(target: object, propertyKey: string | symbol): Re
   const holders = typeof target === 'function' ? [target, (target as { prototype?: unknown }).prototype] : [target];
   for (const holder of holders) {
     const method = methodOn(holder, propertyKey);
-    const record = typeof method === 'function' ? methodsByWrapper.get(method) : undefined;
+    const record = typeof method === 'function' ? shared.methodsByWrapper.get(method) : undefined;
     if (record !== undefined) return record.policy;
   }
   return undefined;

@@ -77,7 +77,11 @@ export function resolvePolicy(options: RetryOptions, applicationDefaults: RetryO
     }
   }
   const check = new OptionChecker(where);
-  const { maxRetries, initialDelay, multiplier, maxDelay, jitter, timeout, attemptTimeout } = merged as Required<RetryOptions>;
+  const { maxRetries, initialDelay, multiplier, jitter, timeout, attemptTimeout } = merged as Required<RetryOptions>;
+  let { maxDelay } = merged as Required<RetryOptions>;
+  // Asking for a long first wait without naming a cap should not fail against a cap nobody chose.
+  const maxDelayChosen = applicationDefaults.maxDelay !== undefined || options.maxDelay !== undefined;
+  if (!maxDelayChosen && typeof initialDelay === 'number' && initialDelay > maxDelay) maxDelay = initialDelay;
 
   check.number('maxRetries', maxRetries, 'must be a non-negative integer', (n) => n === Infinity || (Number.isInteger(n) && n >= 0));
   if (maxRetries === Infinity && timeout === undefined) {

@@ -43,10 +43,26 @@ export function retryAfterMs(error: unknown, now: number = Date.now()): number |
   const retryAfter = readHeader(error, 'retry-after');
   if (retryAfter === undefined) return undefined;
   if (DECIMAL.test(retryAfter)) return Number(retryAfter) * 1000;
-  // Only HTTP dates: a bare Date.parse would also accept "1" or "garbage 2020".
-  if (!/[a-z]{3},?\s+\d/i.test(retryAfter)) return undefined;
-  const at = Date.parse(retryAfter);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  const at = httpDateMs(retryAfter.trim());
+  return at === undefined ? undefined : Math.max(0, at - now);
+}
+
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+const TIME = '\\d{2}:\\d{2}:\\d{2}';
+const IMF_FIXDATE = new RegExp(`^${DAY}, \\d{2} ${MONTH} \\d{4} ${TIME} GMT$`);
+const RFC_850 = new RegExp(`^${DAY}[a-z]*, \\d{2}-${MONTH}-\\d{2} ${TIME} GMT$`);
+const ASCTIME = new RegExp(`^${DAY} ${MONTH} [ \\d]\\d ${TIME} \\d{4}$`);
+
+/**
+ * The three date forms HTTP allows (RFC 9110), and nothing else: `Date.parse` alone accepts loose
+ * text such as "try again 2099". asctime carries no zone; HTTP dates are GMT, not local time.
+ */
+function httpDateMs(text: string): number | undefined {
+  let at = Number.NaN;
+  if (IMF_FIXDATE.test(text) || RFC_850.test(text)) at = Date.parse(text);
+  else if (ASCTIME.test(text)) at = Date.parse(`${text} GMT`);
+  return Number.isNaN(at) ? undefined : at;
 }
 
 const GO_UNITS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ns: 1e-6 };

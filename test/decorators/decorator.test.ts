@@ -10,7 +10,7 @@ function modeProbe(...args: unknown[]): void {
   compiledMode = args.length === 2 && typeof args[1] === 'object' ? 'tc39' : 'legacy';
 }
 class ModeProbe {
-  @(modeProbe as never) method(): void {}
+  @modeProbe method(): void {}
 }
 const isStandard = () => compiledMode === 'tc39';
 /** How definition-time errors name a method: a TC39 decorator is not told its class. */
