@@ -1,4 +1,4 @@
-import { Attempt, runInAttempt } from './attempt-context.js';
+import { Attempt, runFirstAttempt, runInAttempt } from './attempt-context.js';
 import { backoffDelay, delayAfterServerHint } from './backoff.js';
 import { isRetryableError } from './classify.js';
 import type { GiveUpReason, RetryPolicy } from './options.js';
@@ -11,9 +11,9 @@ export type MethodLabel = string | ((thisArg: unknown) => string);
  * Runs `fn` under `policy`: the first attempt at once, then retries with backoff. This is the only
  * code that touches time. `args` undefined means `fn` receives the attempt context instead.
  *
- * The happy path allocates one `Attempt` and one derived promise; the retry machinery
- * (`RetryingCall`) is built only after a failure, or up front when timers or a budget must watch
- * the call from its start.
+ * The happy path allocates one derived promise and the closure that would retry; the attempt
+ * context is built only if asked for, and the retry machinery (`RetryingCall`) only after a
+ * failure, or up front when timers or a budget must watch the call from its start.
  */
 export function callWithRetry(
   policy: RetryPolicy,
@@ -23,20 +23,31 @@ export function callWithRetry(
   args: readonly unknown[] | undefined,
   callerSignal: AbortSignal | undefined,
 ): Promise<unknown> {
-  if (callerSignal !== undefined && callerSignal.aborted) return Promise.reject(callerSignal.reason);
-  if (policy.timeout !== undefined || policy.attemptTimeout !== undefined || policy.budget !== undefined) {
-    return new RetryingCall(policy, label, fn, thisArg, args, callerSignal).start();
+  if (callerSignal?.aborted || policy.timeout !== undefined || policy.attemptTimeout !== undefined || policy.budget !== undefined) {
+    return superviseFromStart(policy, label, fn, thisArg, args, callerSignal);
   }
-  const attempt = new Attempt(1, policy.maxRetries, callerSignal);
   let result: unknown;
   try {
-    result = runInAttempt(attempt, fn, thisArg, args);
+    result = runFirstAttempt(policy.maxRetries, callerSignal, fn, thisArg, args);
   } catch (error) {
-    return new RetryingCall(policy, label, fn, thisArg, args, callerSignal).resumeAfter(attempt, error);
+    result = Promise.reject(error);
   }
   if (!isPromiseLike(result)) return Promise.reject(notAPromise(label, thisArg, result));
   return (result as Promise<unknown>).then(undefined, (error: unknown) =>
-    new RetryingCall(policy, label, fn, thisArg, args, callerSignal).resumeAfter(attempt, error));
+    new RetryingCall(policy, label, fn, thisArg, args, callerSignal).resumeAfterFirstAttempt(error));
+}
+
+// Kept out of callWithRetry so that the happy path stays small enough for V8 to inline.
+function superviseFromStart(
+  policy: RetryPolicy,
+  label: MethodLabel,
+  fn: Function,
+  thisArg: unknown,
+  args: readonly unknown[] | undefined,
+  callerSignal: AbortSignal | undefined,
+): Promise<unknown> {
+  if (callerSignal?.aborted) return Promise.reject(callerSignal.reason);
+  return new RetryingCall(policy, label, fn, thisArg, args, callerSignal).start();
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
@@ -64,7 +75,12 @@ function runHook<T>(hook: ((event: T) => unknown) | undefined, event: T, hookNam
 }
 
 function reportHookError(hookName: string, error: unknown): void {
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  let detail: string;
+  try {
+    detail = String(error instanceof Error ? (error.stack ?? error.message) : error);
+  } catch {
+    detail = '(what it threw cannot be turned into text)'; // Object.create(null), a throwing getter...
+  }
   const message = `retryable: the ${hookName} hook threw; the call went on as if it had not. ${detail}`;
   if (typeof process === 'object' && typeof process.emitWarning === 'function') {
     process.emitWarning(message, { code: 'RETRYABLE_HOOK_ERROR' });
@@ -116,7 +132,8 @@ class RetryingCall {
   }
 
   /** The unsupervised path: the first attempt ran without us and failed. */
-  resumeAfter(attempt: Attempt, error: unknown): Promise<unknown> {
+  resumeAfterFirstAttempt(error: unknown): Promise<unknown> {
+    const attempt = new Attempt(1, this.policy.maxRetries, this.callerSignal);
     this.attempt = attempt;
     this.attemptInFlight = true;
     this.startedAt = this.policy.clock.now();
@@ -149,7 +166,7 @@ class RetryingCall {
       return this.attemptFailed(attempt, error);
     }
     if (!isPromiseLike(result)) return this.giveUp(notAPromise(this.label, this.thisArg, result), 'not-retryable');
-    result.then(
+    Promise.resolve(result).then(
       (value) => this.attemptSucceeded(value),
       (error: unknown) => this.attemptFailed(attempt, error),
     );
@@ -205,7 +222,10 @@ class RetryingCall {
     const { retryIf } = this.policy;
     if (retryIf === undefined) return isRetryableError(error);
     try {
-      return retryIf(error, attempt) === true;
+      const verdict = retryIf(error, attempt);
+      // Not awaited: only `true` retries. A rejection must still be reported, never left unhandled.
+      if (isPromiseLike(verdict)) verdict.then(undefined, (hookError: unknown) => reportHookError('retryIf', hookError));
+      return verdict === true;
     } catch (hookError) {
       reportHookError('retryIf', hookError);
       return false;

@@ -11,6 +11,9 @@ import type { RetryOptions } from './options.js';
 export interface SharedState {
   /** The attempt whose synchronous part is running, if any. */
   running: Attempt | undefined;
+  /** While a first attempt runs with no context built yet: what `currentAttempt()` needs to build it. */
+  firstAttemptMaxRetries: number | undefined;
+  firstAttemptSignal: AbortSignal | undefined;
   applicationDefaults: RetryOptions;
   defaultsVersion: number;
   readonly decoratedMethods: Set<DecoratedMethod>;
@@ -22,6 +25,8 @@ const holder = globalThis as typeof globalThis & { [key]?: SharedState };
 
 export const shared: SharedState = (holder[key] ??= {
   running: undefined,
+  firstAttemptMaxRetries: undefined,
+  firstAttemptSignal: undefined,
   applicationDefaults: Object.freeze({}),
   defaultsVersion: 0,
   decoratedMethods: new Set(),

@@ -1,0 +1,105 @@
+/**
+ * Happy path: what wrapping costs when the first attempt succeeds, which is nearly every call in
+ * production. The wrapped work is an async function that resolves at once, so the wrapper's own
+ * overhead is all there is to see, as a multiple of a bare `await fn()`.
+ */
+import { Retryable } from './adapters/retryable.js';
+import type { BatchLoop, PairedSubject } from './paired-timing.js';
+import { alike, cockatielPeer, naiveRetry, ourAlikePeer, pRetryPeer } from './peers.js';
+
+async function resolveImmediately(): Promise<number> {
+  return 1;
+}
+
+const rethrow = (error: unknown): never => {
+  throw error;
+};
+
+/**
+ * The floor: the least any retrying wrapper must do on success, that is, call the method with
+ * its `this` and arguments and attach a rejection handler. No wrapper can be cheaper.
+ */
+function FloorWrapper(): MethodDecorator {
+  return (_target, _key, descriptor: PropertyDescriptor) => {
+    const method = descriptor.value as (...args: unknown[]) => Promise<unknown>;
+    descriptor.value = function (this: unknown, ...args: unknown[]) {
+      return method.apply(this, args).then(undefined, rethrow);
+    };
+  };
+}
+
+export interface HappyPathSubjects {
+  readonly baseline: BatchLoop;
+  readonly subjects: readonly PairedSubject[];
+}
+
+/**
+ * Each loop is its own function literal on purpose. A loop shared by all subjects would see many
+ * different callees at one call site, turn megamorphic, and slow the bare baseline along with
+ * everything else, squeezing every ratio towards 1.
+ */
+export function happyPathSubjects(): HappyPathSubjects {
+  // Classes are built here, not at module load, so that importing this file never runs the
+  // decorator (contention runs don't need it).
+  class DecoratedService {
+    @Retryable({ maxRetries: alike.retries, initialDelay: alike.initialDelayMs, multiplier: alike.multiplier, maxDelay: alike.maxDelayMs })
+    async resolveImmediately(): Promise<number> {
+      return 1;
+    }
+  }
+  class FloorService {
+    @FloorWrapper()
+    async resolveImmediately(): Promise<number> {
+      return 1;
+    }
+  }
+  const decorated = new DecoratedService();
+  const floor = new FloorService();
+  const viaOurRetry = ourAlikePeer.setUp(Math.random);
+  const viaPRetry = pRetryPeer.setUp(Math.random);
+  const viaCockatiel = cockatielPeer.setUp(Math.random);
+
+  return {
+    baseline: async (n) => {
+      for (let i = 0; i < n; i++) await resolveImmediately();
+    },
+    subjects: [
+      {
+        name: '@Retryable method',
+        loop: async (n) => {
+          for (let i = 0; i < n; i++) await decorated.resolveImmediately();
+        },
+      },
+      {
+        name: 'retry()',
+        loop: async (n) => {
+          for (let i = 0; i < n; i++) await viaOurRetry(resolveImmediately);
+        },
+      },
+      {
+        name: 'p-retry 7',
+        loop: async (n) => {
+          for (let i = 0; i < n; i++) await viaPRetry(resolveImmediately);
+        },
+      },
+      {
+        name: 'cockatiel 3',
+        loop: async (n) => {
+          for (let i = 0; i < n; i++) await viaCockatiel(resolveImmediately);
+        },
+      },
+      {
+        name: 'naive loop',
+        loop: async (n) => {
+          for (let i = 0; i < n; i++) await naiveRetry(resolveImmediately);
+        },
+      },
+      {
+        name: 'floor: fn.apply(this, args).then(undefined, onError)',
+        loop: async (n) => {
+          for (let i = 0; i < n; i++) await floor.resolveImmediately();
+        },
+      },
+    ],
+  };
+}
