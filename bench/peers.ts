@@ -138,9 +138,11 @@ const ourBudgetPeer = ourPeer('retryable (8 / 1 s / ×2 / 32 s) + shared RetryBu
   budget: createSharedBudget(),
 }));
 
-/** The contention line-up. The budget row appears once the core exports `RetryBudget`. */
+const ourDefaultsBudgetPeer = ourPeer('retryable (defaults) + shared RetryBudget', (random) => ({ random, budget: createSharedBudget() }));
+
+/** The contention line-up. The budget rows appear once the core exports `RetryBudget`. */
 export function contentionPeers(): Peer[] {
   const peers = [naiveLoopPeer, pRetryPeer, cockatielPeer, openAiSdkPeer, ourDefaultsPeer, ourAlikePeer];
-  if (createSharedBudget() !== undefined) peers.push(ourBudgetPeer);
+  if (createSharedBudget() !== undefined) peers.push(ourDefaultsBudgetPeer, ourBudgetPeer);
   return peers;
 }

@@ -1,6 +1,7 @@
 import type { Jitter } from './options.js';
 
-/** The parts of a policy the backoff maths reads. */
+/** How waits grow and spread; the policy has one for most failures and one for 429 rate limits. */
+
 export interface BackoffSchedule {
   readonly initialDelay: number;
   readonly multiplier: number;

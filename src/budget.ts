@@ -16,9 +16,13 @@ export interface RetryRequest {
   readonly delay: number;
   /** The firm server hint (`retry-after-ms`/`retry-after`) in ms, if any. */
   readonly firmHint: number | undefined;
+  /** A 429: paced by the cool-down, not paid from the bucket. */
+  readonly rateLimited: boolean;
   readonly error: unknown;
   readonly random: () => number;
 }
+
+const SUCCESS_WINDOW_MS = 1000;
 
 function checkNumber(name: string, value: number | undefined, valid: (n: number) => boolean): void {
   if (value === undefined) return;
@@ -27,10 +31,18 @@ function checkNumber(name: string, value: number | undefined, valid: (n: number)
 }
 
 /**
- * Retries shared across calls, methods and instances: a token bucket in the style of gRPC retry
- * throttling (retries spend tokens, successes refill them, so an outage cannot multiply traffic),
- * and a shared cool-down (when one call learns from the server that the upstream is limited until
- * T, the other calls hold until T, spread over the following interval). It holds no timers.
+ * Retries shared across calls, methods and instances. It holds no timers.
+ *
+ * - A token bucket in the style of gRPC retry throttling: a retry after a server error or a
+ *   network failure spends a token, a success returns `tokenRatio` of one, so in an outage retries
+ *   stop once the bucket is empty and stay near 10% of traffic after.
+ * - A shared cool-down for rate limits: when one call learns from a firm hint that the upstream is
+ *   limited until T, the other calls hold their retries, and their first attempts, until T, spread
+ *   over the following `spread` ms, instead of each earning its own 429.
+ * - Pacing under a rate limit: while the upstream answers 429, the rate at which calls on this budget
+ *   recently succeeded is the rate it grants, so retries after a 429 are given slots that far apart,
+ *   in the order they failed, rather than each guessing with its own random backoff. Retries after a
+ *   429 are not paid from the bucket: a rate limit is a queue to wait in, not a fault to give up on.
  */
 export class RetryBudget {
   private readonly maxTokens: number;
@@ -39,6 +51,11 @@ export class RetryBudget {
   private readonly spread: number;
   private tokens: number;
   private coolDownUntil = 0;
+  private nextPacedSlot = 0;
+  // Successes counted in fixed windows of SUCCESS_WINDOW_MS: the current one and the one before.
+  private successWindowStart = 0;
+  private successesThisWindow = 0;
+  private successesLastWindow = 0;
 
   constructor(options: RetryBudgetOptions = {}) {
     checkNumber('maxTokens', options.maxTokens, (n) => Number.isFinite(n) && n >= 0);
@@ -62,17 +79,43 @@ export class RetryBudget {
     return this.coolDownUntil - now + random() * this.spread;
   }
 
-  /** The wait before this retry, lengthened by any shared cool-down, or undefined if refused. */
+  /** The wait before this retry, lengthened by any shared cool-down or pacing, or undefined if refused. */
   beforeRetry(request: RetryRequest): number | undefined {
-    if (this.tokens < 1) return undefined;
-    this.tokens -= 1;
-    const { now, delay, firmHint, random } = request;
+    const { now, delay, firmHint, rateLimited, random } = request;
     if (firmHint !== undefined) this.coolDownUntil = Math.max(this.coolDownUntil, now + firmHint);
+    if (rateLimited) {
+      const paced = this.pacedDelay(now, firmHint);
+      if (paced !== undefined) return paced;
+    } else {
+      if (this.tokens < 1) return undefined;
+      this.tokens -= 1;
+    }
     if (now + delay >= this.coolDownUntil) return delay;
     return this.coolDownUntil - now + random() * this.spread;
   }
 
-  recordSuccess(): void {
+  recordSuccess(now: number): void {
     this.tokens = Math.min(this.maxTokens, this.tokens + this.tokenRatio);
+    this.rollSuccessWindow(now);
+    this.successesThisWindow++;
+  }
+
+  /** The next free slot after the hint and the cool-down, one granted interval after the last. */
+  private pacedDelay(now: number, firmHint: number | undefined): number | undefined {
+    this.rollSuccessWindow(now);
+    const grantedPerWindow = Math.max(this.successesThisWindow, this.successesLastWindow);
+    if (grantedPerWindow === 0) return undefined; // nothing observed yet: the call's own backoff decides
+    const interval = SUCCESS_WINDOW_MS / grantedPerWindow;
+    const slot = Math.max(now + (firmHint ?? interval), this.coolDownUntil, this.nextPacedSlot);
+    this.nextPacedSlot = slot + interval;
+    return slot - now;
+  }
+
+  private rollSuccessWindow(now: number): void {
+    const windowsPassed = Math.floor((now - this.successWindowStart) / SUCCESS_WINDOW_MS);
+    if (windowsPassed <= 0) return;
+    this.successesLastWindow = windowsPassed === 1 ? this.successesThisWindow : 0;
+    this.successesThisWindow = 0;
+    this.successWindowStart += windowsPassed * SUCCESS_WINDOW_MS;
   }
 }

@@ -26,6 +26,15 @@ function statusOf(error: ErrorFields): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
+/** A 429: the upstream is limiting us, so the retry follows the rate-limit schedule. Never throws. */
+export function isRateLimitError(error: unknown): boolean {
+  try {
+    return error !== null && typeof error === 'object' && statusOf(error as ErrorFields) === 429;
+  } catch {
+    return false;
+  }
+}
+
 function isInsufficientQuota(error: ErrorFields): boolean {
   const body = error.error as ErrorFields | undefined;
   return [error.code, error.type, body?.code, body?.type].includes('insufficient_quota');

@@ -1,6 +1,6 @@
 import { Attempt, runFirstAttempt, runInAttempt } from './attempt-context.js';
 import { backoffDelay, delayAfterServerHint } from './backoff.js';
-import { isRetryableError } from './classify.js';
+import { isRateLimitError, isRetryableError } from './classify.js';
 import type { GiveUpReason, RetryPolicy } from './options.js';
 import { rateLimitResetMs, retryAfterMs } from './server-hints.js';
 
@@ -173,7 +173,7 @@ class RetryingCall {
   }
 
   private attemptSucceeded(value: unknown): void {
-    this.policy.budget?.recordSuccess();
+    this.policy.budget?.recordSuccess(this.policy.clock.now());
     this.finish();
     this.resolve(value);
   }
@@ -190,21 +190,23 @@ class RetryingCall {
 
     const now = policy.clock.now();
     const retry = attempt.attempt;
+    const rateLimited = isRateLimitError(error);
+    const schedule = rateLimited ? policy.rateLimit : policy;
     const firmHint = retryAfterMs(error, now);
     let delay: number;
     let serverHint = firmHint;
     if (firmHint !== undefined) {
       if (firmHint > policy.maxDelay) return this.giveUp(error, 'hint-exceeds-max-delay');
-      delay = delayAfterServerHint(policy, retry, firmHint, policy.random);
+      delay = delayAfterServerHint(schedule, retry, firmHint, policy.random);
     } else {
-      delay = backoffDelay(policy, retry, this.previousDelay, policy.random);
+      delay = backoffDelay(schedule, retry, this.previousDelay, policy.random);
       serverHint = rateLimitResetMs(error);
       if (serverHint !== undefined && serverHint > delay) {
-        delay = delayAfterServerHint(policy, retry, Math.min(serverHint, policy.maxDelay), policy.random);
+        delay = delayAfterServerHint(schedule, retry, Math.min(serverHint, policy.maxDelay), policy.random);
       }
     }
     if (policy.budget !== undefined) {
-      const allowed = policy.budget.beforeRetry({ now, delay, firmHint, error, random: policy.random });
+      const allowed = policy.budget.beforeRetry({ now, delay, firmHint, rateLimited, error, random: policy.random });
       if (allowed === undefined) return this.giveUp(error, 'budget');
       delay = allowed;
     }

@@ -1,8 +1,16 @@
 import type { AttemptContext } from './attempt-context.js';
+import type { BackoffSchedule } from './backoff.js';
 import type { RetryBudget } from './budget.js';
 
 /** How the wait before each retry is spread. See the README for the exact formulas. */
 export type Jitter = 'none' | 'full' | 'equal' | 'decorrelated';
+
+/** The backoff fields that `rateLimit` can set apart from the main schedule. */
+export interface RateLimitSchedule {
+  initialDelay?: number;
+  multiplier?: number;
+  jitter?: Jitter;
+}
 
 /** Time as the engine sees it. Inject one in tests to run retries in virtual time. */
 export interface RetryClock {
@@ -53,8 +61,15 @@ export interface RetryOptions {
   multiplier?: number;
   /** Milliseconds: no wait is ever longer; a firm server hint above it ends the retries. Default 30000. */
   maxDelay?: number;
-  /** How waits are randomised. Default `'full'`. */
+  /** How waits are randomised. Default `'equal'` (429s: `'full'`, see `rateLimit`). */
   jitter?: Jitter;
+  /**
+   * The schedule for 429 rate limits, which want a wide, early spread rather than a short first
+   * wait. A field left unset here takes the main option of the same name if someone set it, else
+   * the rate-limit default: `{ initialDelay: 10000, multiplier: 1, jitter: 'full' }`, a wait spread
+   * evenly over 10 s (on top of any server hint). `maxDelay` is shared.
+   */
+  rateLimit?: RateLimitSchedule;
   /** Milliseconds for the whole call, attempts and waits together. No limit by default. */
   timeout?: number;
   /** Milliseconds for each attempt; the attempt's signal aborts when it passes. No limit by default. */
@@ -85,6 +100,8 @@ export interface RetryPolicy {
   readonly multiplier: number;
   readonly maxDelay: number;
   readonly jitter: Jitter;
+  /** The schedule used after a 429 (its `maxDelay` is the policy's). */
+  readonly rateLimit: BackoffSchedule;
   readonly timeout: number | undefined;
   readonly attemptTimeout: number | undefined;
   readonly retryIf: RetryOptions['retryIf'];

@@ -1,18 +1,30 @@
-import type { Jitter, RetryClock, RetryOptions, RetryPolicy } from './options.js';
+import type { BackoffSchedule } from './backoff.js';
+import type { Jitter, RateLimitSchedule, RetryClock, RetryOptions, RetryPolicy } from './options.js';
 
-/** The defaults that apply when neither the method nor `setRetryDefaults` sets an option. */
+/**
+ * The defaults that apply when neither the method nor `setRetryDefaults` sets an option. Equal
+ * jitter because server errors and network failures want waits that reliably add up: with full
+ * jitter some clients give up early in an outage (see the README's benchmark).
+ */
 export const BUILT_IN_DEFAULTS = Object.freeze({
   maxRetries: 3,
   initialDelay: 1000,
   multiplier: 2,
   maxDelay: 30_000,
+  jitter: 'equal' as Jitter,
+});
+
+/** The 429 schedule where nobody chose one: a wait spread evenly over 10 s, as wide at every retry. */
+export const RATE_LIMIT_DEFAULTS = Object.freeze({
+  initialDelay: 10_000,
+  multiplier: 1,
   jitter: 'full' as Jitter,
 });
 
 const JITTERS: readonly Jitter[] = ['none', 'full', 'equal', 'decorrelated'];
 
 const OPTION_NAMES: readonly (keyof RetryOptions)[] = [
-  'maxRetries', 'initialDelay', 'multiplier', 'maxDelay', 'jitter', 'timeout', 'attemptTimeout',
+  'maxRetries', 'initialDelay', 'multiplier', 'maxDelay', 'jitter', 'rateLimit', 'timeout', 'attemptTimeout',
   'retryIf', 'onRetry', 'onGiveUp', 'signal', 'budget', 'random', 'clock',
 ];
 
@@ -87,13 +99,10 @@ export function resolvePolicy(options: RetryOptions, applicationDefaults: RetryO
   if (maxRetries === Infinity && timeout === undefined) {
     check.fail(RangeError, 'maxRetries', 'may be Infinity only together with a timeout', maxRetries);
   }
-  check.number('initialDelay', initialDelay, 'must be a non-negative finite number of milliseconds', isDelay);
+  checkSchedule(check, '', { initialDelay, multiplier, jitter });
   check.number('maxDelay', maxDelay, 'must be a non-negative finite number of milliseconds', isDelay);
   if (maxDelay < initialDelay) check.fail(RangeError, 'maxDelay', `must not be less than initialDelay (${initialDelay})`, maxDelay);
-  check.number('multiplier', multiplier, 'must be a finite number of at least 1', (n) => Number.isFinite(n) && n >= 1);
-  if (!JITTERS.includes(jitter as Jitter)) {
-    check.fail(typeof jitter === 'string' ? RangeError : TypeError, 'jitter', `must be one of ${JITTERS.map((j) => `"${j}"`).join(', ')}`, jitter);
-  }
+  const rateLimit = rateLimitSchedule(check, options, applicationDefaults, merged, maxDelay);
   for (const [option, value] of [['timeout', timeout], ['attemptTimeout', attemptTimeout]] as const) {
     if (value !== undefined) check.number(option, value, 'must be a positive finite number of milliseconds', isPositiveDuration);
   }
@@ -118,6 +127,7 @@ export function resolvePolicy(options: RetryOptions, applicationDefaults: RetryO
     multiplier,
     maxDelay,
     jitter,
+    rateLimit,
     timeout,
     attemptTimeout,
     retryIf: merged.retryIf,
@@ -128,6 +138,35 @@ export function resolvePolicy(options: RetryOptions, applicationDefaults: RetryO
     random: merged.random ?? systemRandom,
     clock: clock ?? systemClock,
   });
+}
+
+function checkSchedule(check: OptionChecker, prefix: string, schedule: RateLimitSchedule): void {
+  const { initialDelay, multiplier, jitter } = schedule;
+  check.number(`${prefix}initialDelay`, initialDelay, 'must be a non-negative finite number of milliseconds', isDelay);
+  check.number(`${prefix}multiplier`, multiplier, 'must be a finite number of at least 1', (n) => Number.isFinite(n) && n >= 1);
+  if (!JITTERS.includes(jitter as Jitter)) {
+    check.fail(typeof jitter === 'string' ? RangeError : TypeError, `${prefix}jitter`, `must be one of ${JITTERS.map((j) => `"${j}"`).join(', ')}`, jitter);
+  }
+}
+
+/**
+ * Each 429 field comes from `rateLimit` (method, then application), else from the main option if
+ * someone chose it (a user who asked for `jitter: 'none'` gets it on 429s too), else from
+ * RATE_LIMIT_DEFAULTS.
+ */
+function rateLimitSchedule(check: OptionChecker, options: RetryOptions, applicationDefaults: RetryOptions, merged: RetryOptions, maxDelay: number): BackoffSchedule {
+  for (const source of [applicationDefaults.rateLimit, options.rateLimit]) {
+    if (source !== undefined && (source === null || typeof source !== 'object')) check.fail(TypeError, 'rateLimit', 'must be an object', source);
+    for (const key of Object.keys(source ?? {})) {
+      if (!(key in RATE_LIMIT_DEFAULTS)) check.fail(TypeError, 'rateLimit', `takes only ${Object.keys(RATE_LIMIT_DEFAULTS).join(', ')}; unknown key ${JSON.stringify(key)}`, source);
+    }
+  }
+  const pick = <K extends keyof RateLimitSchedule>(key: K): RateLimitSchedule[K] =>
+    options.rateLimit?.[key] ?? applicationDefaults.rateLimit?.[key]
+      ?? (options[key] !== undefined || applicationDefaults[key] !== undefined ? merged[key] : RATE_LIMIT_DEFAULTS[key]);
+  const schedule = { initialDelay: pick('initialDelay'), multiplier: pick('multiplier'), jitter: pick('jitter') };
+  checkSchedule(check, 'rateLimit.', schedule);
+  return Object.freeze({ ...(schedule as Required<RateLimitSchedule>), maxDelay });
 }
 
 function isClock(value: unknown): value is RetryClock {

@@ -53,13 +53,30 @@ describe('attempts and delays', () => {
     expect(fn.callTimes).toHaveLength(1);
   });
 
-  test('the defaults make 4 attempts with full jitter below 1 s, 2 s, 4 s', async () => {
+  test('the defaults make 4 attempts with equal jitter over 1 s, 2 s, 4 s after a server error', async () => {
     const failure = httpError(503);
     const fn = scripted(Array(9).fill(failure), 'ok');
     const outcome = observe(retry(fn, { random: () => 0.5 }));
     await vi.runAllTimersAsync();
     expect(await outcome).toEqual({ status: 'rejected', reason: failure });
-    expect(gaps(fn.callTimes)).toEqual([500, 1000, 2000]);
+    expect(gaps(fn.callTimes)).toEqual([750, 1500, 3000]);
+  });
+
+  test('the defaults spread each retry after a 429 evenly over 10 s (full jitter, flat)', async () => {
+    const failure = httpError(429);
+    const fn = scripted(Array(9).fill(failure), 'ok');
+    const outcome = observe(retry(fn, { random: () => 0.25 }));
+    await vi.runAllTimersAsync();
+    expect(await outcome).toEqual({ status: 'rejected', reason: failure });
+    expect(gaps(fn.callTimes)).toEqual([2500, 2500, 2500]);
+  });
+
+  test('a 429 with a firm hint waits the hint plus a spread of up to 10 s by default', async () => {
+    const fn = scripted([httpError(429, { 'retry-after': '1' })], 'ok');
+    const outcome = observe(retry(fn, { random: () => 0.5 }));
+    await vi.runAllTimersAsync();
+    expect((await outcome).status).toBe('fulfilled');
+    expect(gaps(fn.callTimes)).toEqual([6000]);
   });
 
   test('a non-retryable error is thrown after one attempt, unchanged', async () => {

@@ -7,7 +7,7 @@ import { BUILT_IN_DEFAULTS, checkOptionsShape, resolvePolicy } from '../src/poli
 import { shared } from '../src/shared-state.js';
 
 const WHERE = '@Retryable on ChatService.complete';
-const OPTION_LIST = 'maxRetries, initialDelay, multiplier, maxDelay, jitter, timeout, attemptTimeout, retryIf, onRetry, onGiveUp, signal, budget, random, clock';
+const OPTION_LIST = 'maxRetries, initialDelay, multiplier, maxDelay, jitter, rateLimit, timeout, attemptTimeout, retryIf, onRetry, onGiveUp, signal, budget, random, clock';
 
 /** Lets a test pass values the types (rightly) reject. */
 const loose = (options: Record<string, unknown>) => options as RetryOptions;
@@ -34,7 +34,7 @@ afterEach(() => {
 
 describe('resolvePolicy: defaults and layering', () => {
   it('has the documented built-in defaults, frozen', () => {
-    expect(BUILT_IN_DEFAULTS).toEqual({ maxRetries: 3, initialDelay: 1000, multiplier: 2, maxDelay: 30_000, jitter: 'full' });
+    expect(BUILT_IN_DEFAULTS).toEqual({ maxRetries: 3, initialDelay: 1000, multiplier: 2, maxDelay: 30_000, jitter: 'equal' });
     expect(Object.isFrozen(BUILT_IN_DEFAULTS)).toBe(true);
   });
 
@@ -45,7 +45,8 @@ describe('resolvePolicy: defaults and layering', () => {
       initialDelay: 1000,
       multiplier: 2,
       maxDelay: 30_000,
-      jitter: 'full',
+      jitter: 'equal',
+      rateLimit: { initialDelay: 10_000, multiplier: 1, jitter: 'full', maxDelay: 30_000 },
       timeout: undefined,
       attemptTimeout: undefined,
       retryIf: undefined,
@@ -118,6 +119,22 @@ describe('resolvePolicy: defaults and layering', () => {
     expect(resolvePolicy({ initialDelay: 60_000 }, {}, WHERE).maxDelay).toBe(60_000);
     expect(resolvePolicy({ initialDelay: 1000 }, {}, WHERE).maxDelay).toBe(30_000);
     expect(() => resolvePolicy({ initialDelay: 60_000 }, { maxDelay: 30_000 }, WHERE)).toThrow(new RangeError(`${WHERE}: maxDelay must not be less than initialDelay (60000), got 30000`));
+  });
+
+  it('gives 429s their own schedule: the main fields someone chose, else the rate-limit defaults', () => {
+    expect(resolvePolicy({}, {}, WHERE).rateLimit).toEqual({ initialDelay: 10_000, multiplier: 1, jitter: 'full', maxDelay: 30_000 });
+    expect(resolvePolicy({ jitter: 'none', initialDelay: 100 }, {}, WHERE).rateLimit).toEqual({ initialDelay: 100, multiplier: 1, jitter: 'none', maxDelay: 30_000 });
+    expect(resolvePolicy({ multiplier: 3 }, { maxDelay: 5000 }, WHERE).rateLimit).toEqual({ initialDelay: 10_000, multiplier: 3, jitter: 'full', maxDelay: 5000 });
+    expect(resolvePolicy({ jitter: 'none', rateLimit: { jitter: 'equal' } }, { rateLimit: { initialDelay: 2000 } }, WHERE).rateLimit)
+      .toEqual({ initialDelay: 2000, multiplier: 1, jitter: 'equal', maxDelay: 30_000 });
+    expect(Object.isFrozen(resolvePolicy({}, {}, WHERE).rateLimit)).toBe(true);
+  });
+
+  it('rejects a bad rateLimit schedule, naming the field', () => {
+    expectFailure(() => resolve({ rateLimit: { initialDelay: -1 } }), RangeError, `${WHERE}: rateLimit.initialDelay must be a non-negative finite number of milliseconds, got -1`);
+    expectFailure(() => resolve({ rateLimit: { jitter: 'wide' } }), RangeError, `${WHERE}: rateLimit.jitter must be one of "none", "full", "equal", "decorrelated", got "wide"`);
+    expectFailure(() => resolve({ rateLimit: { maxDelay: 5 } }), TypeError, `${WHERE}: rateLimit takes only initialDelay, multiplier, jitter; unknown key "maxDelay", got [object Object]`);
+    expectFailure(() => resolve({ rateLimit: 5 }), TypeError, `${WHERE}: rateLimit must be an object, got 5`);
   });
 
   it('treats undefined as "not set" at every layer', () => {
@@ -433,10 +450,10 @@ describe('setRetryDefaults with decorated methods', () => {
     expect(record.policy).not.toBe(original);
     expect(record.policy).toMatchObject({ maxRetries: 1, initialDelay: 50, jitter: 'none' });
     expect(Object.isFrozen(record.policy)).toBe(true);
-    expect(original).toMatchObject({ maxRetries: 1, initialDelay: 1000, jitter: 'full' }); // replaced, never mutated
+    expect(original).toMatchObject({ maxRetries: 1, initialDelay: 1000, jitter: 'equal' }); // replaced, never mutated
     fresh.resetRetryDefaults();
     expect(seen).toHaveLength(2);
-    expect(record.policy).toMatchObject({ maxRetries: 1, initialDelay: 1000, jitter: 'full' });
+    expect(record.policy).toMatchObject({ maxRetries: 1, initialDelay: 1000, jitter: 'equal' });
   });
 
   it('throws naming the clashing method, and changes nothing anywhere', async () => {

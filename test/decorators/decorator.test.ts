@@ -51,7 +51,7 @@ describe('call forms', () => {
   }
 
   test('@Retryable() takes the documented defaults', () => {
-    expect(getRetryPolicy(Forms, 'plain')).toMatchObject({ maxRetries: 3, initialDelay: 1000, multiplier: 2, maxDelay: 30_000, jitter: 'full', timeout: undefined, attemptTimeout: undefined });
+    expect(getRetryPolicy(Forms, 'plain')).toMatchObject({ maxRetries: 3, initialDelay: 1000, multiplier: 2, maxDelay: 30_000, jitter: 'equal', timeout: undefined, attemptTimeout: undefined });
   });
 
   test('positional maxRetries and initialDelay', () => {
@@ -395,7 +395,7 @@ describe('bad input fails when the class is defined', () => {
   });
 
   test('an unknown option key (a typo) is named', () => {
-    expect(define({ maxRetry: 3 })).toThrow(new TypeError(`${where('ChatService', 'complete')}: unknown option "maxRetry"; the options are maxRetries, initialDelay, multiplier, maxDelay, jitter, timeout, attemptTimeout, retryIf, onRetry, onGiveUp, signal, budget, random, clock`));
+    expect(define({ maxRetry: 3 })).toThrow(new TypeError(`${where('ChatService', 'complete')}: unknown option "maxRetry"; the options are maxRetries, initialDelay, multiplier, maxDelay, jitter, rateLimit, timeout, attemptTimeout, retryIf, onRetry, onGiveUp, signal, budget, random, clock`));
   });
 
   test('positional arguments are validated too', () => {
