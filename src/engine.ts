@@ -33,7 +33,8 @@ export function callWithRetry(
     result = Promise.reject(error);
   }
   if (!isPromiseLike(result)) return Promise.reject(notAPromise(label, thisArg, result));
-  return (result as Promise<unknown>).then(undefined, (error: unknown) =>
+  // A native promise passes through as it is; another thenable is adopted, so the caller always gets a Promise.
+  return Promise.resolve(result).then(undefined, (error: unknown) =>
     new RetryingCall(policy, label, fn, thisArg, args, callerSignal).resumeAfterFirstAttempt(error));
 }
 

@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { retry, type RetryEvent, type GiveUpEvent, type RetryOptions } from '../src/index.js';
+import { retry, RetryBudget, type RetryEvent, type GiveUpEvent, type RetryOptions } from '../src/index.js';
 import { ManualClock } from './support/manual-clock.js';
 import { gaps, httpError, observe, scripted } from './support/scripted.js';
 
@@ -71,12 +71,12 @@ describe('attempts and delays', () => {
     expect(gaps(fn.callTimes)).toEqual([2500, 2500, 2500]);
   });
 
-  test('a 429 with a firm hint waits the hint plus a spread of up to 10 s by default', async () => {
-    const fn = scripted([httpError(429, { 'retry-after': '1' })], 'ok');
+  test('a 429 with a firm hint waits the hint plus a spread of up to 9 times the hint by default', async () => {
+    const fn = scripted([httpError(429, { 'retry-after': '1' }), httpError(429, { 'retry-after-ms': '250' })], 'ok');
     const outcome = observe(retry(fn, { random: () => 0.5 }));
     await vi.runAllTimersAsync();
     expect((await outcome).status).toBe('fulfilled');
-    expect(gaps(fn.callTimes)).toEqual([6000]);
+    expect(gaps(fn.callTimes)).toEqual([1000 + 4500, 250 + 1125]);
   });
 
   test('a non-retryable error is thrown after one attempt, unchanged', async () => {
@@ -426,5 +426,230 @@ describe('injected clock and random', () => {
     expect(waits).toEqual([625, 1250]);
     expect(pending).toHaveLength(0);
     vi.useFakeTimers();
+  });
+});
+
+// Cases the mutation run (npm run test:mutation) showed were not pinned down.
+describe('timers, deadlines and reasons, exactly', () => {
+  test('timeout alone: an attempt still running at the deadline is aborted with a TimeoutError', async () => {
+    const giveUps: GiveUpEvent[] = [];
+    let calls = 0;
+    const outcome = observe(retry(({ signal }) => {
+      calls++;
+      return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    }, { ...exact, timeout: 500, onGiveUp: (event) => giveUps.push(event) }));
+    await vi.advanceTimersByTimeAsync(500);
+    expect(outcome.settled()).toBe(true);
+    const reason = (await outcome as { reason: DOMException }).reason;
+    expect(reason).toBeInstanceOf(DOMException);
+    expect(reason.name).toBe('TimeoutError');
+    expect(reason.message).toBe('retryable: timeout of 500 ms passed');
+    expect(calls).toBe(1);
+    expect(giveUps).toHaveLength(1);
+    expect(giveUps[0]).toMatchObject({ attempts: 1, reason: 'deadline' });
+    expect(giveUps[0]!.error).toBe(reason);
+  });
+
+  test('an attempt the deadline cut short ends the call as "deadline", even with an error that is not retryable', async () => {
+    const giveUps: GiveUpEvent[] = [];
+    const aborted = new DOMException('The operation was aborted', 'AbortError');
+    const outcome = observe(retry(({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(aborted))),
+      { ...exact, timeout: 300, onGiveUp: (event) => giveUps.push(event) }));
+    await vi.runAllTimersAsync();
+    expect((await outcome as { reason: unknown }).reason).toBe(aborted);
+    expect(giveUps[0]).toMatchObject({ attempts: 1, reason: 'deadline' });
+  });
+
+  test('attemptTimeout: an attempt that reports the abort as an AbortError is still retried, as a timeout', async () => {
+    const reasons: unknown[] = [];
+    let calls = 0;
+    const outcome = observe(retry(({ signal }) => {
+      calls++;
+      if (calls === 2) return Promise.resolve('second');
+      return new Promise((_, reject) => signal.addEventListener('abort', () => {
+        reasons.push(signal.reason);
+        reject(new DOMException('This operation was aborted', 'AbortError'));
+      }));
+    }, { ...exact, attemptTimeout: 1000 }));
+    await vi.runAllTimersAsync();
+    expect(await outcome).toEqual({ status: 'fulfilled', value: 'second' });
+    expect(calls).toBe(2);
+    expect((reasons[0] as DOMException).message).toBe('retryable: attemptTimeout of 1000 ms passed');
+  });
+
+  test('a wait that would end exactly at the deadline is not started: no onRetry, the call ends at once', async () => {
+    const failure = httpError(503);
+    const events: RetryEvent[] = [];
+    const giveUps: GiveUpEvent[] = [];
+    const outcome = observe(retry(scripted([failure, failure], 'ok'), { ...exact, timeout: 100, onRetry: (e) => events.push(e), onGiveUp: (e) => giveUps.push(e) }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(outcome.settled()).toBe(true);
+    expect((await outcome as { reason: unknown }).reason).toBe(failure);
+    expect(events).toEqual([]);
+    expect(giveUps[0]).toMatchObject({ attempts: 1, reason: 'deadline' });
+  });
+
+  test('the call ends when the too-long wait is computed, not when the deadline passes', async () => {
+    const failure = httpError(503);
+    const fn = scripted(Array(5).fill(failure), 'ok');
+    const outcome = observe(retry(fn, { ...exact, maxRetries: 5, timeout: 350 }));
+    await vi.advanceTimersByTimeAsync(300);
+    expect(outcome.settled()).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+    expect((await outcome as { reason: unknown }).reason).toBe(failure);
+  });
+
+  test('a firm hint equal to maxDelay is waited, not refused', async () => {
+    const fn = scripted([httpError(429, { 'retry-after-ms': '2000' })], 'ok');
+    const outcome = observe(retry(fn, { ...exact, maxDelay: 2000 }));
+    await vi.runAllTimersAsync();
+    expect(await outcome).toEqual({ status: 'fulfilled', value: 'ok' });
+    expect(gaps(fn.callTimes)).toEqual([2000]);
+  });
+
+  test('a soft hint equal to the jittered backoff leaves it as it is', async () => {
+    const exhausted = httpError(503, { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '500ms' });
+    const fn = scripted([exhausted], 'ok');
+    const outcome = observe(retry(fn, { initialDelay: 1000, jitter: 'full', random: () => 0.5 }));
+    await vi.runAllTimersAsync();
+    expect(await outcome).toEqual({ status: 'fulfilled', value: 'ok' });
+    expect(gaps(fn.callTimes)).toEqual([500]);
+  });
+
+  test('a supervised call leaves no timer behind the moment it settles, by success or by failure', async () => {
+    const success = observe(retry(scripted([], 'ok'), { ...exact, timeout: 60_000, attemptTimeout: 30_000 }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await success).toEqual({ status: 'fulfilled', value: 'ok' });
+    expect(vi.getTimerCount()).toBe(0);
+    const failure = httpError(400);
+    const failed = observe(retry(scripted([failure], 'ok'), { ...exact, timeout: 60_000, attemptTimeout: 30_000 }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect((await failed as { reason: unknown }).reason).toBe(failure);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  test('the happy path without timers attaches no listener to the caller\'s signal during its first attempt', async () => {
+    const controller = new AbortController();
+    let listenersDuringAttempt = -1;
+    const outcome = observe(retry(async () => {
+      await Promise.resolve();
+      listenersDuringAttempt = getEventListeners(controller.signal, 'abort').length;
+      return 'ok';
+    }, { ...exact, signal: controller.signal }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await outcome).toEqual({ status: 'fulfilled', value: 'ok' });
+    expect(listenersDuringAttempt).toBe(0);
+  });
+
+  test('a deadline that passes during a wait (a slow synchronous onRetry) ends the call with the last error', async () => {
+    vi.useRealTimers();
+    let now = 0;
+    const timers = new Set<{ at: number; run: () => void }>();
+    const clock = {
+      now: () => now,
+      setTimeout: (run: () => void, ms: number) => { const timer = { at: now + ms, run }; timers.add(timer); return timer; },
+      clearTimeout: (timer: unknown) => { timers.delete(timer as never); },
+    };
+    const failure = httpError(503);
+    const giveUps: GiveUpEvent[] = [];
+    let calls = 0;
+    // The hook takes 950 ms of the clock: the 100 ms wait it precedes now ends after the deadline at 1000.
+    const promise = observe(retry(async () => { calls++; throw failure; }, {
+      ...exact, clock, timeout: 1000, onRetry: () => { now += 950; }, onGiveUp: (e) => giveUps.push(e),
+    }));
+    while (!promise.settled()) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const next = [...timers].sort((a, b) => a.at - b.at)[0];
+      if (next === undefined) continue;
+      timers.delete(next);
+      now = Math.max(now, next.at);
+      next.run();
+    }
+    expect((await promise as { reason: unknown }).reason).toBe(failure);
+    expect(calls).toBe(1);
+    expect(giveUps).toHaveLength(1);
+    expect(giveUps[0]).toMatchObject({ attempts: 1, reason: 'deadline' });
+    expect(giveUps[0]!.error).toBe(failure);
+    expect(timers.size).toBe(0);
+    vi.useFakeTimers();
+  });
+});
+
+describe('cancellation, the less common ways', () => {
+  test('when another abort listener stops propagation, the abort is still honoured before the next attempt', async () => {
+    const controller = new AbortController();
+    controller.signal.addEventListener('abort', (event) => event.stopImmediatePropagation());
+    const failure = httpError(503);
+    const fn = scripted(Array(5).fill(failure), 'ok');
+    const giveUps: GiveUpEvent[] = [];
+    const outcome = observe(retry(fn, { ...exact, signal: controller.signal, onGiveUp: (e) => giveUps.push(e) }));
+    await vi.advanceTimersByTimeAsync(50);
+    const reason = new Error('stop');
+    controller.abort(reason);
+    await vi.runAllTimersAsync();
+    expect((await outcome as { reason: unknown }).reason).toBe(reason);
+    expect(fn.callTimes).toEqual([0]);
+    expect(giveUps).toEqual([{ error: reason, attempts: 1, reason: 'aborted', method: 'fn' }]);
+  });
+
+  test('with only a budget (no timers), an abort during an attempt reaches it through the caller\'s own signal', async () => {
+    const controller = new AbortController();
+    const seen: AbortSignal[] = [];
+    const outcome = observe(retry(({ signal }) => {
+      seen.push(signal);
+      return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('SDK abort')), { once: true }));
+    }, { ...exact, signal: controller.signal, budget: new RetryBudget() }));
+    const reason = new Error('stop');
+    controller.abort(reason);
+    expect((await outcome as { reason: unknown }).reason).toBe(reason);
+    expect(seen).toEqual([controller.signal]);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe('hook failures are reported with what was thrown', () => {
+  async function warningsFrom(onRetry: () => unknown): Promise<string[]> {
+    const messages: string[] = [];
+    const onWarning = (warning: Error) => messages.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      const outcome = observe(retry(scripted([httpError(503)], 'ok'), { ...exact, onRetry }));
+      await vi.runAllTimersAsync();
+      expect(await outcome).toEqual({ status: 'fulfilled', value: 'ok' });
+      await new Promise((resolve) => process.nextTick(resolve));
+      return messages;
+    } finally {
+      process.off('warning', onWarning);
+    }
+  }
+
+  test('an Error with its stack, one without a stack by its message, anything else as text', async () => {
+    const withStack = new Error('with stack');
+    const withoutStack = new Error('no stack here');
+    Object.defineProperty(withoutStack, 'stack', { value: undefined });
+    expect(await warningsFrom(() => { throw withStack; })).toEqual([`retryable: the onRetry hook threw; the call went on as if it had not. ${withStack.stack}`]);
+    expect(await warningsFrom(() => { throw withoutStack; })).toEqual(['retryable: the onRetry hook threw; the call went on as if it had not. no stack here']);
+    expect(await warningsFrom(() => { throw 42; })).toEqual(['retryable: the onRetry hook threw; the call went on as if it had not. 42']);
+    expect(await warningsFrom(() => { throw Object.create(null); })).toEqual(['retryable: the onRetry hook threw; the call went on as if it had not. (what it threw cannot be turned into text)']);
+  });
+
+  test('hooks that return normally, or return a promise that fulfils, cause no warning', async () => {
+    expect(await warningsFrom(() => undefined)).toEqual([]);
+    expect(await warningsFrom(() => Promise.resolve('logged'))).toEqual([]);
+  });
+
+  test('without process.emitWarning (a browser bundle), the report goes to console.error', async () => {
+    const emitWarning = process.emitWarning;
+    const consoleError = vi.spyOn(console, 'error').mockImplementation(() => {});
+    (process as { emitWarning?: unknown }).emitWarning = undefined;
+    try {
+      const outcome = observe(retry(scripted([httpError(503)], 'ok'), { ...exact, onRetry: () => { throw 'logger down'; } }));
+      await vi.runAllTimersAsync();
+      expect(await outcome).toEqual({ status: 'fulfilled', value: 'ok' });
+    } finally {
+      process.emitWarning = emitWarning;
+    }
+    expect(consoleError.mock.calls).toEqual([['retryable: the onRetry hook threw; the call went on as if it had not. logger down']]);
+    consoleError.mockRestore();
   });
 });
