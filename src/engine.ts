@@ -2,6 +2,8 @@ import { Attempt, runFirstAttempt, runInAttempt } from './attempt-context.js';
 import { backoffDelay, delayAfterServerHint } from './backoff.js';
 import { isRateLimitError, isRetryableError } from './classify.js';
 import type { GiveUpReason, RetryPolicy } from './options.js';
+import { reportHookError, runHook } from './hooks.js';
+import { isPromiseLike } from './promise-like.js';
 import { rateLimitResetMs, retryAfterMs } from './server-hints.js';
 
 /** `Class.method` for messages and hooks: a string, or computed from `this` only when needed. */
@@ -50,10 +52,6 @@ function superviseFromStart(
   return new RetryingCall(policy, label, fn, thisArg, args, callerSignal).start();
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
-}
-
 /**
  * A promise passes through as it is; another thenable is adopted, so the caller always gets a
  * Promise. (`Promise.resolve` alone would do, but its constructor check costs a tenth of the happy path.)
@@ -69,32 +67,6 @@ function labelText(label: MethodLabel, thisArg: unknown): string {
 function notAPromise(label: MethodLabel, thisArg: unknown, result: unknown): TypeError {
   const got = result === null ? 'null' : typeof result;
   return new TypeError(`@Retryable on ${labelText(label, thisArg)}: the method must return a Promise, but it returned ${got}`);
-}
-
-/** Runs a hook; a hook's failure is reported and never changes the call's outcome. */
-function runHook<T>(hook: ((event: T) => unknown) | undefined, event: T, hookName: string): void {
-  if (hook === undefined) return;
-  try {
-    const returned = hook(event);
-    if (isPromiseLike(returned)) returned.then(undefined, (error: unknown) => reportHookError(hookName, error));
-  } catch (error) {
-    reportHookError(hookName, error);
-  }
-}
-
-function reportHookError(hookName: string, error: unknown): void {
-  let detail: string;
-  try {
-    detail = String(error instanceof Error ? (error.stack ?? error.message) : error);
-  } catch {
-    detail = '(what it threw cannot be turned into text)'; // Object.create(null), a throwing getter...
-  }
-  const message = `retryable: the ${hookName} hook threw; the call went on as if it had not. ${detail}`;
-  if (typeof process === 'object' && typeof process.emitWarning === 'function') {
-    process.emitWarning(message, { code: 'RETRYABLE_HOOK_ERROR' });
-  } else {
-    console.error(message);
-  }
 }
 
 /** The state of one call once it may retry: timers, the caller's signal and the attempts. */
