@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import OpenAI from 'openai';
 import OpenAI4 from 'openai4';
 import { describe, expect, it } from 'vitest';
-import { isRetryableError } from '../src/classify.js';
+import { isRateLimitError, isRetryableError } from '../src/classify.js';
 
 const withStatus = (status: number, fields: Record<string, unknown> = {}) => Object.assign(new Error(`HTTP ${status}`), { status }, fields);
 const withCode = (code: string, fields: Record<string, unknown> = {}) => Object.assign(new Error(code), { code }, fields);
@@ -340,5 +340,48 @@ describe('isRetryableError with real openai v4 errors (plain-object headers)', (
     expect(isRetryableError(new OpenAI4.APIConnectionError({ cause: new TypeError('fetch failed') }))).toBe(true);
     expect(isRetryableError(new OpenAI4.APIConnectionTimeoutError())).toBe(true);
     expect(isRetryableError(new OpenAI4.APIUserAbortError())).toBe(false);
+  });
+});
+
+// Cases the mutation run showed were not pinned down.
+describe('isRetryableError: edges', () => {
+  it.each(['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_SOCKET'])(
+    'retries a TypeError whose code, cause.code or cause.cause.code is %s, and not one without',
+    (code) => {
+      expect(isRetryableError(Object.assign(new TypeError('x'), { code }))).toBe(true);
+      expect(isRetryableError(new TypeError('x', { cause: { code } }))).toBe(true);
+      expect(isRetryableError(new TypeError('x', { cause: { cause: { code } } }))).toBe(true);
+      expect(isRetryableError(Object.assign(new TypeError('x'), { code: `${code}_NOT` }))).toBe(code.startsWith('UND_ERR_'));
+    },
+  );
+
+  it('does not retry statuses past 599, which are not server errors', () => {
+    for (const status of [600, 999]) expect(isRetryableError(withStatus(status))).toBe(false);
+  });
+
+  it('reads the cause only when it is an object', () => {
+    const functionWithCode = Object.assign(() => {}, { code: 'ECONNRESET' });
+    expect(isRetryableError(new TypeError('x', { cause: functionWithCode }))).toBe(false);
+    expect(isRetryableError(new TypeError('x', { cause: 'ECONNRESET' }))).toBe(false);
+    expect(isRetryableError(new TypeError('x', { cause: null }))).toBe(false);
+  });
+});
+
+describe('isRateLimitError', () => {
+  it('is true for an object with status 429, by any of the status fields', () => {
+    expect(isRateLimitError(withStatus(429))).toBe(true);
+    expect(isRateLimitError({ statusCode: 429 })).toBe(true);
+    expect(isRateLimitError({ response: { status: 429 } })).toBe(true);
+  });
+
+  it('is false for other statuses and for anything that is not an object, even carrying a 429', () => {
+    for (const value of [withStatus(503), withStatus(400), null, undefined, 429, '429', Object.assign(() => {}, { status: 429 })]) {
+      expect(isRateLimitError(value)).toBe(false);
+    }
+  });
+
+  it('is false, not undefined and without throwing, when a getter it needs throws', () => {
+    const hostile = Object.defineProperty(new Error('x'), 'status', { get() { throw new Error('getter'); } });
+    expect(isRateLimitError(hostile)).toBe(false);
   });
 });

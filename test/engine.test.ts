@@ -653,3 +653,30 @@ describe('hook failures are reported with what was thrown', () => {
     consoleError.mockRestore();
   });
 });
+
+describe('an injected clock', () => {
+  test('gets back in clearTimeout only the handles its own setTimeout returned', async () => {
+    vi.useRealTimers();
+    const clock = new ManualClock();
+    const issued = new Set<unknown>();
+    const strict = {
+      now: clock.now,
+      setTimeout: (run: () => void, ms: number) => { const handle = clock.setTimeout(run, ms); issued.add(handle); return handle; },
+      clearTimeout: (handle: unknown) => {
+        if (!issued.has(handle)) throw new TypeError(`not a handle of this clock: ${String(handle)}`);
+        clock.clearTimeout(handle);
+      },
+    };
+    const outcomes = [
+      observe(retry(scripted([httpError(503)], 'ok'), { ...exact, clock: strict })),
+      observe(retry(scripted([], 'ok'), { ...exact, clock: strict, timeout: 5000 })),
+      observe(retry(scripted([httpError(503)], 'ok'), { ...exact, clock: strict, attemptTimeout: 1000 })),
+      observe(retry(scripted([httpError(400)], 'ok'), { ...exact, clock: strict, timeout: 5000, attemptTimeout: 1000 })),
+    ];
+    await clock.advance(1000);
+    const results = await Promise.all(outcomes);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+    expect(clock.pendingTimers).toBe(0);
+    vi.useFakeTimers();
+  });
+});

@@ -493,3 +493,29 @@ describe('setRetryDefaults with decorated methods', () => {
     expect(fresh.policyForCall(undefined).timeout).toBe(5000);
   });
 });
+
+// Cases the mutation run showed were not pinned down.
+describe('resolvePolicy: edges', () => {
+  it('names an array by its kind, as for any object', () => {
+    expectFailure(() => resolve({ jitter: ['full'] }), TypeError, `${WHERE}: jitter must be one of "none", "full", "equal", "decorrelated", got [object Array]`);
+  });
+
+  it('rejects a null rateLimit, in the options or the application defaults', () => {
+    expectFailure(() => resolve({ rateLimit: null }), TypeError, `${WHERE}: rateLimit must be an object, got null`);
+    expectFailure(() => resolve({}, { rateLimit: null }), TypeError, `${WHERE}: rateLimit must be an object, got null`);
+  });
+
+  it('a main option chosen in the application defaults carries over to the 429 schedule', () => {
+    expect(resolve({}, { jitter: 'none', initialDelay: 50 }).rateLimit).toEqual({ initialDelay: 50, multiplier: 1, jitter: 'none', maxDelay: 30_000 });
+  });
+
+  const zero = (): number => 0;
+  const nothing = (): void => {};
+  it.each([
+    ['without now', { setTimeout: zero, clearTimeout: nothing }],
+    ['without setTimeout', { now: zero, clearTimeout: nothing }],
+    ['a function with the three methods', Object.assign(() => {}, { now: zero, setTimeout: zero, clearTimeout: nothing })],
+  ] as [string, unknown][])('rejects a clock %s', (_, clock) => {
+    expect(() => resolve({ clock })).toThrow(TypeError);
+  });
+});

@@ -461,3 +461,19 @@ describe('rateLimitResetMs', () => {
     );
   });
 });
+
+// Cases the mutation run showed were not pinned down.
+describe('edges', () => {
+  it('parses a Go duration with a fraction and no leading digit', () => {
+    expect(parseGoDuration('.55s')).toBe(550);
+    expect(parseGoDuration('1.s')).toBe(1000);
+  });
+
+  it('reads an HTTP date with spaces around it', () => {
+    expect(retryAfterMs(withPlainHeaders({ 'retry-after': `  ${new Date(NOW + 5000).toUTCString()}  ` }), NOW)).toBe(5000);
+  });
+
+  it('prefers the exact lower-case key of a plain object over another casing of it', () => {
+    expect(readHeader(withPlainHeaders({ 'Retry-After': '1', 'retry-after': '2' }), 'retry-after')).toBe('2');
+  });
+});

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+import base from './vitest.config.js';
+
+// The unit tests only, for Stryker (stryker.config.json): the e2e, NestJS and local-server suites
+// exercise src/ through real sockets, which makes each mutant run slow without killing more.
+const exclude = ['test/e2e/**', 'test/nestjs/**', 'test/local-openai-server.test.ts', '**/node_modules/**'];
+
+export default defineConfig({
+  test: {
+    projects: (base.test!.projects as { test: object }[]).map((project) => ({
+      ...project,
+      test: { ...project.test, exclude },
+    })),
+  },
+});
