@@ -1,23 +1,11 @@
 import { expect, test, describe } from 'vitest';
 import { getRetryPolicy, Retryable } from '../../src/index.js';
+import { where } from '../support/decorator-mode.js';
 
 // Runs in both decorator modes. Every class here is defined inside a test, not while the file is
 // collected: a decorator that throws at collection time fails the whole file before any test runs,
 // which the mutation run (Stryker) cannot count as a kill. decorator.test.ts covers the same forms
 // at collection time.
-let compiledMode: string | undefined;
-function modeProbe(...args: unknown[]): void {
-  compiledMode = args.length === 2 && typeof args[1] === 'object' ? 'tc39' : 'legacy';
-}
-class ModeProbe {
-  @modeProbe method(): void {}
-}
-const where = (className: string, method: string) => `@Retryable on ${compiledMode === 'tc39' ? method : `${className}.${method}`}`;
-
-test('this file is compiled in the decorator mode of its vitest project', ({ task }) => {
-  expect(new ModeProbe()).toBeInstanceOf(ModeProbe);
-  expect(compiledMode).toBe(task.file.projectName);
-});
 
 describe('call forms and misuse, checked inside each test', () => {
   test('@Retryable(), @Retryable(n, ms) and @Retryable({ ... }) in a class defined here', () => {

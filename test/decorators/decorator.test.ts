@@ -3,18 +3,9 @@ import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { currentAttempt, getRetryPolicy, resetRetryDefaults, Retryable, RETRY_POLICY_METADATA, setRetryDefaults, type AttemptContext, type RetryEvent } from '../../src/index.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { gaps, httpError, observe } from '../support/scripted.js';
+import { decoratorMode, isStandardDecorators, where } from '../support/decorator-mode.js';
 
 // This file runs twice: compiled with legacy decorators and as TC39 decorators (see vitest.config.ts).
-let compiledMode: string | undefined;
-function modeProbe(...args: unknown[]): void {
-  compiledMode = args.length === 2 && typeof args[1] === 'object' ? 'tc39' : 'legacy';
-}
-class ModeProbe {
-  @modeProbe method(): void {}
-}
-const isStandard = () => compiledMode === 'tc39';
-/** How definition-time errors name a method: a TC39 decorator is not told its class. */
-const where = (className: string, method: string) => `@Retryable on ${isStandard() ? method : `${className}.${method}`}`;
 
 /** A decorator that stores metadata on the function it gets, in either mode, as NestJS's do. */
 function Tag(key: string, value: unknown) {
@@ -36,8 +27,7 @@ afterEach(() => {
 });
 
 test('this file is compiled in the decorator mode of its vitest project', ({ task }) => {
-  expect(new ModeProbe()).toBeInstanceOf(ModeProbe);
-  expect(compiledMode).toBe(task.file.projectName);
+  expect(decoratorMode).toBe(task.file.projectName);
 });
 
 describe('call forms', () => {
@@ -407,10 +397,10 @@ describe('bad input fails when the class is defined', () => {
 
   test('a field cannot be decorated', () => {
     const decorate = Retryable() as (...args: unknown[]) => unknown;
-    const attempt = isStandard()
+    const attempt = isStandardDecorators()
       ? () => decorate(undefined, { kind: 'field', name: 'handler' })
       : () => decorate({ constructor: { name: 'Service' } }, 'handler', undefined);
-    expect(attempt).toThrow(new TypeError(isStandard()
+    expect(attempt).toThrow(new TypeError(isStandardDecorators()
       ? '@Retryable on handler: can decorate only methods, not a field'
       : '@Retryable on Service.handler: can decorate only methods, not a property or accessor'));
   });

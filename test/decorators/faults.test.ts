@@ -1,18 +1,12 @@
 import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { currentAttempt, Retryable } from '../../src/index.js';
+import { isStandardDecorators } from '../support/decorator-mode.js';
 import { httpError, observe } from '../support/scripted.js';
 
 // Faults through decorated methods, in both decorator modes (this file runs in both projects).
 // The engine-level cases are in test/faults.test.ts.
 
-let compiledMode: string | undefined;
-function modeProbe(...args: unknown[]): void {
-  compiledMode = args.length === 2 && typeof args[1] === 'object' ? 'tc39' : 'legacy';
-}
-class ModeProbe {
-  @modeProbe method(): void {}
-}
 
 const exact = { jitter: 'none', initialDelay: 100, multiplier: 2 } as const;
 
@@ -22,11 +16,6 @@ beforeEach(() => {
 afterEach(() => {
   expect(vi.getTimerCount()).toBe(0);
   vi.useRealTimers();
-});
-
-test('this file is compiled in the decorator mode of its vitest project', ({ task }) => {
-  expect(new ModeProbe()).toBeInstanceOf(ModeProbe);
-  expect(compiledMode).toBe(task.file.projectName);
 });
 
 describe('a method that returns a non-promise by mistake', () => {
@@ -68,7 +57,7 @@ describe('a method that returns a non-promise by mistake', () => {
     const outcome = await observe(Reflect.apply(detachable, undefined, [])) as { reason: Error };
     expect(outcome.reason).toBeInstanceOf(TypeError);
     // A standard decorator learns its class from `this` only; a legacy one is told at definition.
-    const owner = compiledMode === 'tc39' ? '(unknown)' : 'Service';
+    const owner = isStandardDecorators() ? '(unknown)' : 'Service';
     expect(outcome.reason.message).toBe(`@Retryable on ${owner}.detachable: the method must return a Promise, but it returned undefined`);
   });
 });
