@@ -171,20 +171,10 @@ class RetryingCall {
     const now = policy.clock.now();
     const retry = attempt.attempt;
     const rateLimited = isRateLimitError(error);
-    const schedule = rateLimited ? policy.rateLimit : policy;
     const firmHint = retryAfterMs(error, now);
-    let delay: number;
-    let serverHint = firmHint;
-    if (firmHint !== undefined) {
-      if (firmHint > policy.maxDelay) return this.giveUp(error, 'hint-exceeds-max-delay');
-      delay = delayAfterServerHint(schedule, retry, firmHint, policy.random);
-    } else {
-      delay = backoffDelay(schedule, retry, this.previousDelay, policy.random);
-      serverHint = rateLimitResetMs(error);
-      if (serverHint !== undefined && serverHint > delay) {
-        delay = delayAfterServerHint(schedule, retry, Math.min(serverHint, policy.maxDelay), policy.random);
-      }
-    }
+    if (firmHint !== undefined && firmHint > policy.maxDelay) return this.giveUp(error, 'hint-exceeds-max-delay');
+    const { serverHint, delay: planned } = this.delayBeforeRetry(error, retry, rateLimited, firmHint);
+    let delay = planned;
     if (policy.budget !== undefined) {
       const allowed = policy.budget.beforeRetry({ now, delay, firmHint, rateLimited, error, random: policy.random });
       if (allowed === undefined) return this.giveUp(error, 'budget');
@@ -198,6 +188,20 @@ class RetryingCall {
     runHook(policy.onRetry, { error, attempt: retry, delay, serverHint, method: labelText(this.label, this.thisArg) }, 'onRetry');
     if (this.settled) return; // a hook may have aborted the caller's signal
     this.waitTimer = policy.clock.setTimeout(() => this.runAttempt(retry + 1), delay);
+  }
+
+  /**
+   * Backoff from the schedule of this kind of failure, unless the server named a wait: a firm hint
+   * replaces the backoff, a soft one may only lengthen it. Either gets a spread on top.
+   */
+  private delayBeforeRetry(error: unknown, retry: number, rateLimited: boolean, firmHint: number | undefined): { delay: number; serverHint: number | undefined } {
+    const { policy } = this;
+    const schedule = rateLimited ? policy.rateLimit : policy;
+    if (firmHint !== undefined) return { delay: delayAfterServerHint(schedule, retry, firmHint, policy.random), serverHint: firmHint };
+    const backoff = backoffDelay(schedule, retry, this.previousDelay, policy.random);
+    const softHint = rateLimitResetMs(error);
+    if (softHint === undefined || softHint <= backoff) return { delay: backoff, serverHint: softHint };
+    return { delay: delayAfterServerHint(schedule, retry, Math.min(softHint, policy.maxDelay), policy.random), serverHint: softHint };
   }
 
   private shouldRetry(error: unknown, attempt: Attempt): boolean {
