@@ -1,18 +1,13 @@
 import { getEventListeners } from 'node:events';
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { retry, RetryBudget, type RetryEvent, type GiveUpEvent, type RetryOptions } from '../src/index.js';
 import { ManualClock } from './support/manual-clock.js';
 import { gaps, httpError, observe, scripted } from './support/scripted.js';
+import { useVirtualTimePerTest } from './support/virtual-time.js';
 
 const exact: RetryOptions = { jitter: 'none', initialDelay: 100, multiplier: 2, maxDelay: 10_000 };
 
-beforeEach(() => {
-  vi.useFakeTimers({ now: 0 });
-});
-afterEach(() => {
-  expect(vi.getTimerCount()).toBe(0);
-  vi.useRealTimers();
-});
+useVirtualTimePerTest();
 
 describe('attempts and delays', () => {
   test('maxRetries counts retries after the first call, with exact exponential waits', async () => {

@@ -1,9 +1,10 @@
 import 'reflect-metadata';
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { currentAttempt, getRetryPolicy, resetRetryDefaults, Retryable, RETRY_POLICY_METADATA, setRetryDefaults, type AttemptContext, type RetryEvent } from '../../src/index.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { gaps, httpError, observe } from '../support/scripted.js';
 import { decoratorMode, isStandardDecorators, where } from '../support/decorator-mode.js';
+import { useVirtualTimePerTest } from '../support/virtual-time.js';
 
 // This file runs twice: compiled with legacy decorators and as TC39 decorators (see vitest.config.ts).
 
@@ -17,12 +18,8 @@ function Tag(key: string, value: unknown) {
 
 const exact = { jitter: 'none', initialDelay: 100, multiplier: 2 } as const;
 
-beforeEach(() => {
-  vi.useFakeTimers({ now: 0 });
-});
+useVirtualTimePerTest();
 afterEach(() => {
-  expect(vi.getTimerCount()).toBe(0);
-  vi.useRealTimers();
   resetRetryDefaults();
 });
 

@@ -1,8 +1,9 @@
 import { getEventListeners } from 'node:events';
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { currentAttempt, Retryable } from '../../src/index.js';
 import { isStandardDecorators } from '../support/decorator-mode.js';
 import { httpError, observe } from '../support/scripted.js';
+import { useVirtualTimePerTest } from '../support/virtual-time.js';
 
 // Faults through decorated methods, in both decorator modes (this file runs in both projects).
 // The engine-level cases are in test/faults.test.ts.
@@ -10,13 +11,7 @@ import { httpError, observe } from '../support/scripted.js';
 
 const exact = { jitter: 'none', initialDelay: 100, multiplier: 2 } as const;
 
-beforeEach(() => {
-  vi.useFakeTimers({ now: 0 });
-});
-afterEach(() => {
-  expect(vi.getTimerCount()).toBe(0);
-  vi.useRealTimers();
-});
+useVirtualTimePerTest();
 
 describe('a method that returns a non-promise by mistake', () => {
   // Typed as returning a Promise so that it compiles, as plain JavaScript would not be checked.
