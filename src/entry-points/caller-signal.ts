@@ -1,4 +1,4 @@
-import type { RetryPolicy } from './options.js';
+import type { RetryPolicy } from '../policy/options.js';
 
 /**
  * The caller's cancellation for one call: the `signal` option (an AbortSignal, or a function of

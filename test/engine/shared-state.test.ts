@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { shared } from '../src/shared-state.js';
+import { shared } from '../../src/engine/shared-state.js';
 
 // The key is a protocol between copies of the library (its ESM and CJS builds, or two installed
 // versions): changing it would silently split their state, so it is pinned here.

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import OpenAI from 'openai';
 import OpenAI4 from 'openai4';
 import { describe, expect, it } from 'vitest';
-import { isRateLimitError, isRetryableError } from '../src/classify.js';
+import { isRateLimitError, isRetryableError } from '../../src/http/classify.js';
 
 const withStatus = (status: number, fields: Record<string, unknown> = {}) => Object.assign(new Error(`HTTP ${status}`), { status }, fields);
 const withCode = (code: string, fields: Record<string, unknown> = {}) => Object.assign(new Error(code), { code }, fields);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseGoDuration, rateLimitResetMs, readHeader, retryAfterMs } from '../src/server-hints.js';
+import { parseGoDuration, rateLimitResetMs, readHeader, retryAfterMs } from '../../src/http/server-hints.js';
 
 const NOW = Date.UTC(2030, 0, 15, 12, 0, 0, 0);
 

@@ -1,7 +1,7 @@
-import { currentAttempt, type Attempt } from './attempt-context.js';
+import { currentAttempt, type Attempt } from '../engine/attempt-context.js';
 import { callerSignalOf } from './caller-signal.js';
-import type { DecoratedMethod } from './defaults.js';
-import { callWithRetry, type MethodLabel } from './engine.js';
+import type { DecoratedMethod } from '../policy/defaults.js';
+import { callWithRetry, type MethodLabel } from '../engine/engine.js';
 
 interface StartedStream {
   iterator: AsyncGenerator<unknown, unknown, unknown>;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, delayAfterServerHint, exponentialDelay, HINT_SPREAD_RATIO, type BackoffSchedule } from '../src/backoff.js';
-import type { Jitter } from '../src/options.js';
+import { backoffDelay, delayAfterServerHint, exponentialDelay, HINT_SPREAD_RATIO, type BackoffSchedule } from '../../src/policy/backoff.js';
+import type { Jitter } from '../../src/policy/options.js';
 
 const JITTERS: readonly Jitter[] = ['none', 'full', 'equal', 'decorrelated'];
 const ALMOST_ONE = 1 - Number.EPSILON / 2; // the largest double below 1

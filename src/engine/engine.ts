@@ -1,10 +1,10 @@
 import { Attempt, runFirstAttempt, runInAttempt } from './attempt-context.js';
-import { backoffDelay, delayAfterServerHint } from './backoff.js';
-import { isRateLimitError, isRetryableError } from './classify.js';
-import type { GiveUpReason, RetryPolicy } from './options.js';
+import { backoffDelay, delayAfterServerHint } from '../policy/backoff.js';
+import { isRateLimitError, isRetryableError } from '../http/classify.js';
+import type { GiveUpReason, RetryPolicy } from '../policy/options.js';
 import { reportHookError, runHook } from './hooks.js';
 import { isPromiseLike } from './promise-like.js';
-import { rateLimitResetMs, retryAfterMs } from './server-hints.js';
+import { rateLimitResetMs, retryAfterMs } from '../http/server-hints.js';
 
 /** `Class.method` for messages and hooks: a string, or computed from `this` only when needed. */
 export type MethodLabel = string | ((thisArg: unknown) => string);

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { callerSignalOf } from '../src/caller-signal.js';
-import { resolvePolicy } from '../src/policy.js';
-import type { RetryOptions } from '../src/options.js';
+import { callerSignalOf } from '../../src/entry-points/caller-signal.js';
+import { resolvePolicy } from '../../src/policy/policy.js';
+import type { RetryOptions } from '../../src/policy/options.js';
 
 const policy = (options: RetryOptions = {}) => resolvePolicy(options, {}, 'test');
 

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { describe, expect, test } from 'vitest';
-import { copyMethodIdentity, getRetryPolicy, publishPolicy, RETRY_POLICY_METADATA } from '../src/metadata.js';
-import { registerDecoratedMethod } from '../src/defaults.js';
+import { copyMethodIdentity, getRetryPolicy, publishPolicy, RETRY_POLICY_METADATA } from '../../src/entry-points/metadata.js';
+import { registerDecoratedMethod } from '../../src/policy/defaults.js';
 
 function record() {
   return registerDecoratedMethod({ maxRetries: 1 }, '@Retryable on Test.method', () => {});

@@ -1,6 +1,6 @@
-import type { AttemptContext } from './attempt-context.js';
+import type { AttemptContext } from '../engine/attempt-context.js';
 import type { BackoffSchedule } from './backoff.js';
-import type { RetryBudget } from './budget.js';
+import type { RetryBudget } from '../coordination/budget.js';
 
 /** How the wait before each retry is spread. See the README for the exact formulas. */
 export type Jitter = 'none' | 'full' | 'equal' | 'decorrelated';

@@ -1,6 +1,6 @@
 import type { Attempt } from './attempt-context.js';
-import type { DecoratedMethod } from './defaults.js';
-import type { RetryOptions } from './options.js';
+import type { DecoratedMethod } from '../policy/defaults.js';
+import type { RetryOptions } from '../policy/options.js';
 
 /**
  * The library's few pieces of process-wide state. An application can load both the ESM and the

@@ -1,9 +1,9 @@
 import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { retry, RetryBudget, type RetryEvent, type GiveUpEvent, type RetryOptions } from '../src/index.js';
-import { ManualClock } from './support/manual-clock.js';
-import { gaps, httpError, observe, scripted } from './support/scripted.js';
-import { useVirtualTimePerTest } from './support/virtual-time.js';
+import { retry, RetryBudget, type RetryEvent, type GiveUpEvent, type RetryOptions } from '../../src/index.js';
+import { ManualClock } from '../support/manual-clock.js';
+import { gaps, httpError, observe, scripted } from '../support/scripted.js';
+import { useVirtualTimePerTest } from '../support/virtual-time.js';
 
 const exact: RetryOptions = { jitter: 'none', initialDelay: 100, multiplier: 2, maxDelay: 10_000 };
 

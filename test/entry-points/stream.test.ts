@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, test } from 'vitest';
-import { currentAttempt, Retryable, type RetryOptions } from '../src/index.js';
+import { currentAttempt, Retryable, type RetryOptions } from '../../src/index.js';
 
 // Async generator methods, decorated by hand (as plain JavaScript does), so this file needs no
 // decorator syntax; test/decorators/ covers the same wrapper through both decorator modes.

@@ -1,6 +1,6 @@
 import type { RetryOptions, RetryPolicy } from './options.js';
 import { checkOptionsShape, resolvePolicy } from './policy.js';
-import { shared } from './shared-state.js';
+import { shared } from '../engine/shared-state.js';
 
 /**
  * A decorated method's own options and the policy resolved from them. The policy is replaced

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { currentAttempt, retry } from '../src/index.js';
+import { currentAttempt, retry } from '../../src/index.js';
 
 const busy = () => Object.assign(new Error('busy'), { status: 503 });
 

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { RetryBudget } from '../src/budget.js';
-import { policyForCall, registerDecoratedMethod, resetRetryDefaults, setRetryDefaults } from '../src/defaults.js';
-import type { RetryClock, RetryOptions, RetryPolicy } from '../src/options.js';
-import { BUILT_IN_DEFAULTS, checkOptionsShape, resolvePolicy } from '../src/policy.js';
-import { shared } from '../src/shared-state.js';
+import { RetryBudget } from '../../src/coordination/budget.js';
+import { policyForCall, registerDecoratedMethod, resetRetryDefaults, setRetryDefaults } from '../../src/policy/defaults.js';
+import type { RetryClock, RetryOptions, RetryPolicy } from '../../src/policy/options.js';
+import { BUILT_IN_DEFAULTS, checkOptionsShape, resolvePolicy } from '../../src/policy/policy.js';
+import { shared } from '../../src/engine/shared-state.js';
 
 const WHERE = '@Retryable on ChatService.complete';
 const OPTION_LIST = 'maxRetries, initialDelay, multiplier, maxDelay, jitter, rateLimit, timeout, attemptTimeout, retryIf, onRetry, onGiveUp, signal, budget, random, clock';
@@ -423,7 +423,7 @@ describe('setRetryDefaults with decorated methods', () => {
   async function freshDefaults() {
     shared.decoratedMethods.clear();
     shared.applicationDefaults = {};
-    return import('../src/defaults.js');
+    return import('../../src/policy/defaults.js');
   }
   afterEach(() => {
     shared.decoratedMethods.clear();

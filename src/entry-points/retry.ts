@@ -1,7 +1,7 @@
-import type { AttemptContext } from './attempt-context.js';
-import { policyForCall } from './defaults.js';
-import { callWithRetry } from './engine.js';
-import type { RetryOptions } from './options.js';
+import type { AttemptContext } from '../engine/attempt-context.js';
+import { policyForCall } from '../policy/defaults.js';
+import { callWithRetry } from '../engine/engine.js';
+import type { RetryOptions } from '../policy/options.js';
 
 /**
  * Runs `fn` with the same engine and options as `@Retryable`, for plain functions. `fn` receives

@@ -1,6 +1,6 @@
-import type { DecoratedMethod } from './defaults.js';
-import type { RetryPolicy } from './options.js';
-import { shared } from './shared-state.js';
+import type { DecoratedMethod } from '../policy/defaults.js';
+import type { RetryPolicy } from '../policy/options.js';
+import { shared } from '../engine/shared-state.js';
 
 /** The reflect-metadata key under which a decorated method's policy is kept, when reflect-metadata is loaded. */
 export const RETRY_POLICY_METADATA = 'retryable:policy';

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { retry } from '../src/index.js';
+import { retry } from '../../src/index.js';
 
 test('retry() rejects a fn that is not a function, synchronously, naming what it got', () => {
   expect(() => retry(null as never)).toThrow(new TypeError('retry(): fn must be a function, got null'));

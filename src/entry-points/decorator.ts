@@ -1,8 +1,8 @@
 import { callerSignalOf } from './caller-signal.js';
-import { registerDecoratedMethod, type DecoratedMethod } from './defaults.js';
-import { callWithRetry, type MethodLabel } from './engine.js';
+import { registerDecoratedMethod, type DecoratedMethod } from '../policy/defaults.js';
+import { callWithRetry, type MethodLabel } from '../engine/engine.js';
 import { copyMethodIdentity, publishPolicy } from './metadata.js';
-import type { RetryOptions } from './options.js';
+import type { RetryOptions } from '../policy/options.js';
 import { retryingStreamMethod } from './stream.js';
 
 type AsyncResult = PromiseLike<unknown> | AsyncIterable<unknown>;

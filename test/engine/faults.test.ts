@@ -1,7 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { retry, RetryBudget, Retryable, type GiveUpEvent, type RetryEvent, type RetryOptions } from '../src/index.js';
-import { gaps, httpError, observe, scripted } from './support/scripted.js';
+import { retry, RetryBudget, Retryable, type GiveUpEvent, type RetryEvent, type RetryOptions } from '../../src/index.js';
+import { gaps, httpError, observe, scripted } from '../support/scripted.js';
 
 // Faults and bad input through the whole engine: what is thrown, what the hooks do, what a
 // function returns, and when the caller aborts. The pure modules' own hostile-input tests are in
