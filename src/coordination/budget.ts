@@ -1,3 +1,5 @@
+import type { AdmissionRequest, AttemptOutcome, Coordinator, CoordinatorAnswer, RetryRequest as SeamRetryRequest } from './coordinator.js';
+
 export interface RetryBudgetOptions {
   /** The most retries the budget can pay for at once. Default 10. */
   maxTokens?: number;
@@ -44,7 +46,9 @@ function checkNumber(name: string, value: number | undefined, valid: (n: number)
  *   in the order they failed, rather than each guessing with its own random backoff. Retries after a
  *   429 are not paid from the bucket: a rate limit is a queue to wait in, not a fault to give up on.
  */
-export class RetryBudget {
+export class RetryBudget implements Coordinator {
+  /** Never calm: a cool-down may hold any first attempt, so every call asks. */
+  readonly calm = false;
   private readonly maxTokens: number;
   private readonly tokenRatio: number;
   private readonly holdFirstAttempts: boolean;
@@ -92,6 +96,21 @@ export class RetryBudget {
     }
     if (now + delay >= this.coolDownUntil) return delay;
     return this.coolDownUntil - now + random() * this.spread;
+  }
+
+  admit(request: AdmissionRequest): CoordinatorAnswer {
+    return { wait: request.attempt === 1 ? this.holdBeforeFirstAttempt(request.now, request.random) : 0, reason: 'cool-down' };
+  }
+
+  scheduleRetry(request: SeamRetryRequest): CoordinatorAnswer {
+    const { now, ownDelay, firmHint, failure, error, random } = request;
+    const delay = this.beforeRetry({ now, delay: ownDelay, firmHint, rateLimited: failure === 'rate-limit', error, random });
+    return delay === undefined ? { refuse: 'budget' } : { wait: delay, reason: delay > ownDelay ? 'cool-down' : 'backoff' };
+  }
+
+  /** Failures are paid for in `scheduleRetry`; only successes change the budget. */
+  record(outcome: AttemptOutcome): void {
+    if (outcome.failure === undefined) this.recordSuccess(outcome.now);
   }
 
   recordSuccess(now: number): void {

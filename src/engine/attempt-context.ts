@@ -11,6 +11,12 @@ export interface AttemptContext {
    * `timeout` passes. Pass it to the SDK so that an attempt really stops.
    */
   readonly signal: AbortSignal;
+  /**
+   * The OpenAI SDK's request options for this attempt, to pass as its second argument: the
+   * attempt's `signal`, and `x-stainless-retry-count` so the server sees the true retry number
+   * (with the client's `maxRetries: 0` the SDK would send 0 on every attempt).
+   */
+  readonly requestOptions: { readonly signal: AbortSignal; readonly headers: { readonly 'x-stainless-retry-count': string } };
 }
 
 /** One attempt's state. The engine owns it; methods see it through `currentAttempt()`. */
@@ -40,6 +46,10 @@ export class Attempt implements AttemptContext {
     this.controller = new AbortController();
     return this.controller.signal;
   }
+
+  get requestOptions(): AttemptContext['requestOptions'] {
+    return { signal: this.signal, headers: { 'x-stainless-retry-count': String(this.attempt - 1) } };
+  }
 }
 
 // The attempt whose synchronous part is running is a plain slot rather than AsyncLocalStorage,
@@ -56,32 +66,52 @@ export function currentAttempt(): AttemptContext | undefined {
   return (shared.running = new Attempt(1, shared.firstAttemptMaxRetries, shared.firstAttemptSignal));
 }
 
+/** The first attempt's context, if the method asked for it while `runFirstAttempt` ran it. */
+let builtFirstAttempt: Attempt | undefined;
+
 /**
  * Calls `fn` as the first attempt of a call, building its context only if the code asks for it
  * through `currentAttempt()`: most first attempts succeed without looking, and the allocation would
- * be a tenth of the happy path. `args` undefined means "pass the attempt".
+ * be a tenth of the happy path. Right after it returns, `takeFirstAttempt()` hands over that
+ * context, so a retry decision sees the very object the method saw.
  */
-export function runFirstAttempt(maxRetries: number, callerSignal: AbortSignal | undefined, fn: Function, thisArg: unknown, args: readonly unknown[] | undefined): unknown {
+export function runFirstAttempt(maxRetries: number, callerSignal: AbortSignal | undefined, fn: Function, thisArg: unknown, args: readonly unknown[]): unknown {
   const { running, firstAttemptMaxRetries, firstAttemptSignal } = shared;
   shared.running = undefined;
   shared.firstAttemptMaxRetries = maxRetries;
   shared.firstAttemptSignal = callerSignal;
   try {
-    return args === undefined ? fn.call(thisArg, currentAttempt()) : fn.apply(thisArg, args);
+    return fn.apply(thisArg, args);
   } finally {
+    builtFirstAttempt = shared.running;
     shared.running = running;
     shared.firstAttemptMaxRetries = firstAttemptMaxRetries;
     shared.firstAttemptSignal = firstAttemptSignal;
   }
 }
 
-/** Calls `fn` with `attempt` as the running attempt; `args` undefined means "pass the attempt". */
-export function runInAttempt(attempt: Attempt, fn: Function, thisArg: unknown, args: readonly unknown[] | undefined): unknown {
+/** The context `runFirstAttempt` built, if any; read it at once, before any other call runs. */
+export function takeFirstAttempt(): Attempt | undefined {
+  const attempt = builtFirstAttempt;
+  builtFirstAttempt = undefined;
+  return attempt;
+}
+
+/** Calls `fn` with `attempt` as the running attempt. */
+export function runInAttempt(attempt: Attempt, fn: Function, thisArg: unknown, args: readonly unknown[]): unknown {
   const outer = shared.running;
   shared.running = attempt;
   try {
-    return args === undefined ? fn.call(thisArg, attempt) : fn.apply(thisArg, args);
+    return fn.apply(thisArg, args);
   } finally {
     shared.running = outer;
   }
+}
+
+/**
+ * The function `retry()` hands to the engine: it is called with the user's function as `this` and
+ * passes it the running attempt. So `retry()` needs neither a closure per call nor a special case.
+ */
+export function passAttemptTo(this: (attempt: AttemptContext) => unknown): unknown {
+  return this(currentAttempt()!);
 }

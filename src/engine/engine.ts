@@ -1,32 +1,37 @@
-import { Attempt, runFirstAttempt, runInAttempt } from './attempt-context.js';
-import { backoffDelay, delayAfterServerHint } from '../policy/backoff.js';
-import { isRateLimitError, isRetryableError } from '../http/classify.js';
+import type { CoordinatorAnswer } from '../coordination/coordinator.js';
+import { failureKind, errorStatus, isRetryableError } from '../http/classify.js';
+import { retryAfterMs } from '../http/server-hints.js';
+import { decide, longestWait, planRetry, type FailedAttempt } from '../policy/decide.js';
 import type { GiveUpReason, RetryPolicy } from '../policy/options.js';
+import { onAbort } from './abort-fanout.js';
+import { Attempt, passAttemptTo, runFirstAttempt, runInAttempt, takeFirstAttempt } from './attempt-context.js';
 import { reportHookError, runHook } from './hooks.js';
 import { isPromiseLike } from './promise-like.js';
-import { rateLimitResetMs, retryAfterMs } from '../http/server-hints.js';
 
 /** `Class.method` for messages and hooks: a string, or computed from `this` only when needed. */
 export type MethodLabel = string | ((thisArg: unknown) => string);
 
 /**
- * Runs `fn` under `policy`: the first attempt at once, then retries with backoff. This is the only
- * code that touches time. `args` undefined means `fn` receives the attempt context instead.
+ * Runs `fn` under `policy`: the first attempt at once, then retries as `decide` says. This engine
+ * is the only code that waits or reads the clock.
  *
- * The happy path allocates one derived promise and the closure that would retry; the attempt
- * context is built only if asked for, and the retry machinery (`RetryingCall`) only after a
- * failure, or up front when timers or a budget must watch the call from its start.
+ * The happy path is kept apart and small: it calls the method and attaches one rejection handler.
+ * Everything else (timers, waits, the coordinator's questions) starts in `RetryingCall` after a
+ * failure, or from the start when timers or a busy upstream must watch the call from its start.
  */
 export function callWithRetry(
   policy: RetryPolicy,
   label: MethodLabel,
   fn: Function,
   thisArg: unknown,
-  args: readonly unknown[] | undefined,
+  args: readonly unknown[],
   callerSignal: AbortSignal | undefined,
 ): Promise<unknown> {
-  if (callerSignal?.aborted || policy.timeout !== undefined || policy.attemptTimeout !== undefined || policy.budget !== undefined) {
-    return superviseFromStart(policy, label, fn, thisArg, args, callerSignal);
+  const { coordinator } = policy;
+  // Aborted before it began: the engine never takes charge, so no hook runs and nothing is held.
+  if (callerSignal?.aborted) return Promise.reject(callerSignal.reason);
+  if (policy.watchFromStart || (coordinator !== undefined && !coordinator.calm)) {
+    return new RetryingCall(policy, label, fn, thisArg, args, callerSignal).run(undefined, undefined);
   }
   let result: unknown;
   try {
@@ -34,22 +39,10 @@ export function callWithRetry(
   } catch (error) {
     result = Promise.reject(error);
   }
-  if (!isPromiseLike(result)) return Promise.reject(notAPromise(label, thisArg, result));
-  return asPromise(result).then(undefined, (error: unknown) =>
-    new RetryingCall(policy, label, fn, thisArg, args, callerSignal).resumeAfterFirstAttempt(error));
-}
-
-// Kept out of callWithRetry so that the happy path stays small enough for V8 to inline.
-function superviseFromStart(
-  policy: RetryPolicy,
-  label: MethodLabel,
-  fn: Function,
-  thisArg: unknown,
-  args: readonly unknown[] | undefined,
-  callerSignal: AbortSignal | undefined,
-): Promise<unknown> {
-  if (callerSignal?.aborted) return Promise.reject(callerSignal.reason);
-  return new RetryingCall(policy, label, fn, thisArg, args, callerSignal).start();
+  const attempt = takeFirstAttempt();
+  if (!isPromiseLike(result)) return Promise.reject(notAPromise(label, fn, thisArg, result));
+  return asPromise(result).then(policy.passSuccess, (error: unknown) =>
+    new RetryingCall(policy, label, fn, thisArg, args, callerSignal).run(attempt ?? new Attempt(1, policy.maxRetries, callerSignal), error));
 }
 
 /**
@@ -64,144 +57,168 @@ function labelText(label: MethodLabel, thisArg: unknown): string {
   return typeof label === 'string' ? label : label(thisArg);
 }
 
-function notAPromise(label: MethodLabel, thisArg: unknown, result: unknown): TypeError {
+function notAPromise(label: MethodLabel, fn: Function, thisArg: unknown, result: unknown): TypeError {
   const got = result === null ? 'null' : typeof result;
-  return new TypeError(`@Retryable on ${labelText(label, thisArg)}: the method must return a Promise, but it returned ${got}`);
+  const subject = fn === passAttemptTo ? 'retry(): fn' : `@Retryable on ${labelText(label, thisArg)}: the method`;
+  return new TypeError(`${subject} must return a Promise, but it returned ${got}`);
 }
 
-/** The state of one call once it may retry: timers, the caller's signal and the attempts. */
+function timeoutReason(option: 'timeout' | 'attemptTimeout', ms: number | undefined): DOMException {
+  return new DOMException(`retryable: ${option} of ${ms} ms passed`, 'TimeoutError');
+}
+
+/** Ends a call: its promise rejects with `error`, exactly as the last attempt threw it. */
+class GiveUp {
+  #brand = true;
+  constructor(readonly error: unknown, readonly reason: GiveUpReason) {}
+
+  /** A brand check, not `instanceof`: an attempt may throw a Proxy whose every trap throws. */
+  static is(thrown: unknown): thrown is GiveUp {
+    return typeof thrown === 'object' && thrown !== null && #brand in thrown;
+  }
+}
+
+/** One call once it may wait: an `async` loop of attempts, with one abortable sleep. */
 class RetryingCall {
-  private resolve!: (value: unknown) => void;
-  private reject!: (reason: unknown) => void;
-  private readonly promise = new Promise<unknown>((resolve, reject) => {
-    this.resolve = resolve;
-    this.reject = reject;
-  });
-  private attempt: Attempt | undefined;
-  private attemptInFlight = false;
-  private lastError: unknown;
-  private previousDelay: number | undefined;
-  private startedAt = 0;
-  private deadlinePassed = false;
-  private settled = false;
-  private waitTimer: unknown;
-  private attemptTimer: unknown;
+  private readonly startedAt: number;
+  private readonly deadline: number;
+  private readonly stopCallerWatch: () => void;
   private deadlineTimer: unknown;
-  private readonly onCallerAbort = () => this.callerAborted();
+  private deadlinePassed = false;
+  private attemptsRun = 0;
+  private running: Attempt | undefined;
+  private wake: ((completed: boolean) => void) | undefined;
 
   constructor(
     private readonly policy: RetryPolicy,
     private readonly label: MethodLabel,
     private readonly fn: Function,
     private readonly thisArg: unknown,
-    private readonly args: readonly unknown[] | undefined,
+    private readonly args: readonly unknown[],
     private readonly callerSignal: AbortSignal | undefined,
   ) {
-    callerSignal?.addEventListener('abort', this.onCallerAbort);
-  }
-
-  /** The supervised path: timers and the budget watch the call from its first attempt. */
-  start(): Promise<unknown> {
-    const { clock, timeout, budget } = this.policy;
+    const { clock, timeout } = policy;
     this.startedAt = clock.now();
+    this.deadline = timeout === undefined ? Infinity : this.startedAt + timeout;
     if (timeout !== undefined) this.deadlineTimer = clock.setTimeout(() => this.deadlineReached(), timeout);
-    const hold = budget?.holdBeforeFirstAttempt(this.startedAt, this.policy.random) ?? 0;
-    if (hold > 0) this.waitTimer = clock.setTimeout(() => this.runAttempt(1), hold);
-    else this.runAttempt(1);
-    return this.promise;
+    this.stopCallerWatch = callerSignal === undefined ? () => {} : onAbort(callerSignal, () => this.callerAborted());
   }
 
-  /** The unsupervised path: the first attempt ran without us and failed. */
-  resumeAfterFirstAttempt(error: unknown): Promise<unknown> {
-    const attempt = new Attempt(1, this.policy.maxRetries, this.callerSignal);
-    this.attempt = attempt;
-    this.attemptInFlight = true;
-    this.startedAt = this.policy.clock.now();
-    this.attemptFailed(attempt, error);
-    return this.promise;
-  }
-
-  private runAttempt(number: number): void {
-    this.waitTimer = undefined;
-    const { policy, callerSignal } = this;
-    if (callerSignal !== undefined && callerSignal.aborted) return this.giveUp(callerSignal.reason, 'aborted');
-    const attempt = new Attempt(number, policy.maxRetries, callerSignal);
-    this.attempt = attempt;
-    this.attemptInFlight = true;
-    if (policy.attemptTimeout !== undefined || policy.timeout !== undefined) {
-      attempt.controller = new AbortController();
-    }
-    if (policy.attemptTimeout !== undefined) {
-      const limit = policy.attemptTimeout;
-      this.attemptTimer = policy.clock.setTimeout(() => {
-        this.attemptTimer = undefined;
-        attempt.timedOut = true;
-        attempt.controller!.abort(timeoutReason('attemptTimeout', limit));
-      }, limit);
-    }
-    let result: unknown;
+  /** Runs attempts until one succeeds or `decide` gives up; `failed`/`error` resume after a first attempt that failed on the fast path. */
+  async run(failed: Attempt | undefined, error: unknown): Promise<unknown> {
+    this.attemptsRun = failed?.attempt ?? 0;
     try {
-      result = runInAttempt(attempt, this.fn, this.thisArg, this.args);
-    } catch (error) {
-      return this.attemptFailed(attempt, error);
+      let previousDelay: number | undefined;
+      for (;;) {
+        if (failed !== undefined) {
+          previousDelay = await this.waitBeforeRetry(failed, error, previousDelay);
+        }
+        const admitted = this.admit(failed === undefined ? 1 : failed.attempt + 1, error, failed !== undefined);
+        // Taken without an await when nothing holds it, so a first attempt starts within the call.
+        const attempt = admitted instanceof Attempt ? admitted : await admitted;
+        try {
+          const value = await this.runAttempt(attempt);
+          this.policy.coordinator?.recordSuccess(this.policy.clock.now());
+          return value;
+        } catch (attemptError) {
+          if (GiveUp.is(attemptError)) throw attemptError;
+          [failed, error] = [attempt, attemptError];
+        }
+      }
+    } catch (thrown) {
+      if (!GiveUp.is(thrown)) throw thrown;
+      runHook(this.policy.onGiveUp, { error: thrown.error, attempts: this.attemptsRun, reason: thrown.reason, method: labelText(this.label, this.thisArg) }, 'onGiveUp');
+      throw thrown.error;
+    } finally {
+      this.dispose();
     }
-    if (!isPromiseLike(result)) return this.giveUp(notAPromise(this.label, this.thisArg, result), 'not-retryable');
-    asPromise(result).then(
-      (value) => this.attemptSucceeded(value),
-      (error: unknown) => this.attemptFailed(attempt, error),
-    );
   }
 
-  private attemptSucceeded(value: unknown): void {
-    this.policy.budget?.recordSuccess(this.policy.clock.now());
-    this.finish();
-    this.resolve(value);
-  }
-
-  private attemptFailed(attempt: Attempt, error: unknown): void {
-    this.attemptInFlight = false;
-    this.lastError = error;
-    this.clearAttemptTimer();
-    const { policy, callerSignal } = this;
-    if (callerSignal !== undefined && callerSignal.aborted) return this.giveUp(callerSignal.reason, 'aborted');
-    if (this.deadlinePassed) return this.giveUp(error, 'deadline');
-    if (!attempt.timedOut && !this.shouldRetry(error, attempt)) return this.giveUp(error, 'not-retryable');
-    if (attempt.attempt > policy.maxRetries) return this.giveUp(error, 'retries-exhausted');
-
-    const now = policy.clock.now();
-    const retry = attempt.attempt;
-    const rateLimited = isRateLimitError(error);
-    const firmHint = retryAfterMs(error, now);
-    if (firmHint !== undefined && firmHint > policy.maxDelay) return this.giveUp(error, 'hint-exceeds-max-delay');
-    const { serverHint, delay: planned } = this.delayBeforeRetry(error, retry, rateLimited, firmHint);
-    let delay = planned;
-    if (policy.budget !== undefined) {
-      const allowed = policy.budget.beforeRetry({ now, delay, firmHint, rateLimited, error, random: policy.random });
-      if (allowed === undefined) return this.giveUp(error, 'budget');
-      delay = allowed;
-    }
-    // Whole milliseconds, rounded up so that a server hint is never cut short; timers cannot do better.
-    delay = Math.min(Math.ceil(delay), policy.maxDelay);
-    if (policy.timeout !== undefined && delay >= this.startedAt + policy.timeout - now) return this.giveUp(error, 'deadline');
-
-    this.previousDelay = delay;
-    runHook(policy.onRetry, { error, attempt: retry, delay, serverHint, method: labelText(this.label, this.thisArg) }, 'onRetry');
-    if (this.settled) return; // a hook may have aborted the caller's signal
-    this.waitTimer = policy.clock.setTimeout(() => this.runAttempt(retry + 1), delay);
-  }
-
-  /**
-   * Backoff from the schedule of this kind of failure, unless the server named a wait: a firm hint
-   * replaces the backoff, a soft one may only lengthen it. Either gets a spread on top.
-   */
-  private delayBeforeRetry(error: unknown, retry: number, rateLimited: boolean, firmHint: number | undefined): { delay: number; serverHint: number | undefined } {
+  /** Decides about the failed attempt and waits as decided; throws GiveUp to end the call. */
+  private async waitBeforeRetry(attempt: Attempt, error: unknown, previousDelay: number | undefined): Promise<number> {
     const { policy } = this;
-    const schedule = rateLimited ? policy.rateLimit : policy;
-    if (firmHint !== undefined) return { delay: delayAfterServerHint(schedule, retry, firmHint, policy.random), serverHint: firmHint };
-    const backoff = backoffDelay(schedule, retry, this.previousDelay, policy.random);
-    const softHint = rateLimitResetMs(error);
-    if (softHint === undefined || softHint <= backoff) return { delay: backoff, serverHint: softHint };
-    return { delay: delayAfterServerHint(schedule, retry, Math.min(softHint, policy.maxDelay), policy.random), serverHint: softHint };
+    const { coordinator, clock, random } = policy;
+    const now = clock.now();
+    const failure = failureKind(error, attempt.timedOut);
+    const firmHint = retryAfterMs(error, now);
+    coordinator?.record({ now, attempt: attempt.attempt, failure, status: errorStatus(error), firmHint, error });
+    const failed: FailedAttempt = {
+      error,
+      attempt: attempt.attempt,
+      retryable: attempt.timedOut || this.shouldRetry(error, attempt),
+      stopped: this.callerSignal?.aborted ? 'aborted' : this.deadlinePassed ? 'deadline' : undefined,
+      now,
+      deadline: this.deadline,
+      previousDelay,
+    };
+    const plan = planRetry(policy, failed, random);
+    let answer: CoordinatorAnswer | undefined;
+    if (plan.retry && coordinator !== undefined) {
+      const maxWait = longestWait(policy, now, this.deadline);
+      answer = await this.ask(() => coordinator.scheduleRetry({ now, attempt: attempt.attempt + 1, maxWait, random, failure, firmHint, ownDelay: plan.delay, error }));
+    }
+    const decision = decide(policy, plan, answer, failed);
+    if (!decision.retry) throw this.giveUp(error, decision.reason);
+    const { delay, serverHint } = decision;
+    runHook(policy.onRetry, { error, attempt: attempt.attempt, delay, serverHint, method: labelText(this.label, this.thisArg) }, 'onRetry');
+    if (!(await this.sleep(delay))) throw this.stopped(error);
+    return delay;
+  }
+
+  /** The next attempt, once a busy coordinator lets it start; synchronous when nothing holds it. */
+  private admit(number: number, lastError: unknown, retrying: boolean): Attempt | Promise<Attempt> {
+    const { coordinator, clock, random } = this.policy;
+    if (coordinator === undefined || coordinator.calm) return this.newAttempt(number, lastError);
+    const now = clock.now();
+    const answer = this.ask(() => coordinator.admit({ now, attempt: number, maxWait: longestWait(this.policy, now, this.deadline), random }));
+    const hold = (word: CoordinatorAnswer | undefined): Attempt | Promise<Attempt> => {
+      if (word === undefined || !('wait' in word) || word.wait <= 0) return this.newAttempt(number, lastError);
+      return this.sleep(word.wait).then((completed) => {
+        if (!completed) throw this.stopped(retrying ? lastError : timeoutReason('timeout', this.policy.timeout));
+        return this.newAttempt(number, lastError);
+      });
+    };
+    return isPromiseLike(answer) ? answer.then(hold) : hold(answer);
+  }
+
+  /** No attempt starts once the caller has aborted. */
+  private newAttempt(number: number, lastError: unknown): Attempt {
+    if (this.callerSignal?.aborted) throw this.giveUp(lastError, 'aborted');
+    const attempt = new Attempt(number, this.policy.maxRetries, this.callerSignal);
+    if (this.policy.watchFromStart) attempt.controller = new AbortController();
+    return attempt;
+  }
+
+  private async runAttempt(attempt: Attempt): Promise<unknown> {
+    const { clock, attemptTimeout } = this.policy;
+    this.running = attempt;
+    this.attemptsRun = attempt.attempt;
+    const timer = attemptTimeout === undefined ? undefined : clock.setTimeout(() => {
+      attempt.timedOut = true;
+      attempt.controller!.abort(timeoutReason('attemptTimeout', attemptTimeout));
+    }, attemptTimeout);
+    try {
+      const result = runInAttempt(attempt, this.fn, this.thisArg, this.args);
+      if (!isPromiseLike(result)) throw this.giveUp(notAPromise(this.label, this.fn, this.thisArg, result), 'not-retryable');
+      return await result;
+    } finally {
+      this.running = undefined;
+      if (timer !== undefined) clock.clearTimeout(timer);
+    }
+  }
+
+  /** A coordinator's answer; one that throws or rejects is reported and treated as silent. */
+  private ask(question: () => CoordinatorAnswer | PromiseLike<CoordinatorAnswer>): CoordinatorAnswer | undefined | Promise<CoordinatorAnswer | undefined> {
+    const silent = (fault: unknown) => {
+      reportHookError('coordinator', fault);
+      return undefined;
+    };
+    try {
+      const answer = question();
+      return isPromiseLike(answer) ? Promise.resolve(answer).then(undefined, silent) : answer;
+    } catch (fault) {
+      return silent(fault);
+    }
   }
 
   private shouldRetry(error: unknown, attempt: Attempt): boolean {
@@ -218,47 +235,46 @@ class RetryingCall {
     }
   }
 
+  /** The caller gets the last attempt's error, except after its own abort: then its signal's reason. */
+  private giveUp(error: unknown, reason: GiveUpReason): GiveUp {
+    return new GiveUp(reason === 'aborted' ? this.callerSignal!.reason : error, reason);
+  }
+
+  /** A wait was cut short: by the caller's abort, or else by the deadline. */
+  private stopped(lastError: unknown): GiveUp {
+    return this.giveUp(lastError, this.callerSignal?.aborted ? 'aborted' : 'deadline');
+  }
+
+  /** Resolves true after `ms`, or false at once when the caller aborts or the deadline passes. */
+  private sleep(ms: number): Promise<boolean> {
+    if (this.deadlinePassed || this.callerSignal?.aborted) return Promise.resolve(false);
+    const { clock } = this.policy;
+    return new Promise((resolve) => {
+      const timer = clock.setTimeout(() => finish(true), ms);
+      const finish = (completed: boolean) => {
+        this.wake = undefined;
+        if (!completed) clock.clearTimeout(timer);
+        resolve(completed);
+      };
+      this.wake = finish;
+    });
+  }
+
   private callerAborted(): void {
-    if (this.settled) return;
-    const reason = this.callerSignal!.reason;
     // An attempt in flight is cancelled through its signal and settles by itself; a wait ends now.
-    if (this.attemptInFlight) this.attempt?.controller?.abort(reason);
-    else this.giveUp(reason, 'aborted');
+    this.running?.controller?.abort(this.callerSignal!.reason);
+    this.wake?.(false);
   }
 
   private deadlineReached(): void {
     this.deadlineTimer = undefined;
     this.deadlinePassed = true;
-    if (this.attemptInFlight) this.attempt?.controller?.abort(timeoutReason('timeout', this.policy.timeout!));
-    // Waiting: the caller gets the last attempt's error, or, if the budget held the first
-    // attempt back until now, the timeout itself.
-    else this.giveUp(this.attempt !== undefined ? this.lastError : timeoutReason('timeout', this.policy.timeout), 'deadline');
+    this.running?.controller?.abort(timeoutReason('timeout', this.policy.timeout!));
+    this.wake?.(false);
   }
 
-  private giveUp(error: unknown, reason: GiveUpReason): void {
-    if (this.settled) return;
-    this.finish();
-    runHook(this.policy.onGiveUp, { error, attempts: this.attempt?.attempt ?? 0, reason, method: labelText(this.label, this.thisArg) }, 'onGiveUp');
-    this.reject(error);
+  private dispose(): void {
+    if (this.deadlineTimer !== undefined) this.policy.clock.clearTimeout(this.deadlineTimer);
+    this.stopCallerWatch();
   }
-
-  private finish(): void {
-    this.settled = true;
-    this.attemptInFlight = false;
-    const { clock } = this.policy;
-    if (this.waitTimer !== undefined) clock.clearTimeout(this.waitTimer);
-    if (this.deadlineTimer !== undefined) clock.clearTimeout(this.deadlineTimer);
-    this.clearAttemptTimer();
-    this.waitTimer = this.deadlineTimer = undefined;
-    this.callerSignal?.removeEventListener('abort', this.onCallerAbort);
-  }
-
-  private clearAttemptTimer(): void {
-    if (this.attemptTimer !== undefined) this.policy.clock.clearTimeout(this.attemptTimer);
-    this.attemptTimer = undefined;
-  }
-}
-
-function timeoutReason(option: 'timeout' | 'attemptTimeout', ms: number | undefined): DOMException {
-  return new DOMException(`retryable: ${option} of ${ms} ms passed`, 'TimeoutError');
 }

@@ -1,7 +1,9 @@
-import type { AttemptContext } from '../engine/attempt-context.js';
-import { policyForCall } from '../policy/defaults.js';
+import { passAttemptTo, type AttemptContext } from '../engine/attempt-context.js';
 import { callWithRetry } from '../engine/engine.js';
+import { policyForCall } from '../policy/defaults.js';
 import type { RetryOptions } from '../policy/options.js';
+
+const noArguments: readonly unknown[] = Object.freeze([]);
 
 /**
  * Runs `fn` with the same engine and options as `@Retryable`, for plain functions. `fn` receives
@@ -11,5 +13,5 @@ export function retry<T>(fn: (attempt: AttemptContext) => PromiseLike<T>, option
   if (typeof fn !== 'function') throw new TypeError(`retry(): fn must be a function, got ${fn === null ? 'null' : typeof fn}`);
   const policy = policyForCall(options);
   if (typeof policy.signal === 'function') throw new TypeError('retry(): signal must be an AbortSignal; a function of the arguments only serves @Retryable');
-  return callWithRetry(policy, fn.name || 'retry()', fn, undefined, undefined, policy.signal) as Promise<T>;
+  return callWithRetry(policy, fn.name || 'retry()', passAttemptTo, fn, noArguments, policy.signal) as Promise<T>;
 }

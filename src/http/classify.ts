@@ -1,10 +1,13 @@
 import { readHeader } from './server-hints.js';
+import type { FailureKind } from '../coordination/coordinator.js';
 
 const NETWORK_CODES = new Set(['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 const RETRYABLE_STATUSES = new Set([408, 409, 425, 429]);
 const NETWORK_MESSAGES = new Set(['fetch failed', 'terminated']);
 // Class names, because openai's errors all have `name === 'Error'` and we must not import openai.
 const ABORT_CLASSES = new Set(['APIUserAbortError', 'AbortError']);
+// openai's connection failures (a refused socket, its own timeout) carry no status and no errno.
+const CONNECTION_CLASSES = new Set(['APIConnectionError', 'APIConnectionTimeoutError']);
 const PROGRAMMING_ERRORS = [ReferenceError, SyntaxError, RangeError];
 
 type ErrorFields = { name?: unknown; code?: unknown; type?: unknown; status?: unknown; statusCode?: unknown; message?: unknown; cause?: unknown; error?: unknown; response?: { status?: unknown } };
@@ -68,5 +71,31 @@ export function isRetryableError(error: unknown): boolean {
   } catch {
     // An error whose getters throw cannot be judged; retrying it blind could repeat a bug.
     return false;
+  }
+}
+
+/** The HTTP status an error carries, if any. Never throws. */
+export function errorStatus(error: unknown): number | undefined {
+  try {
+    return error !== null && typeof error === 'object' ? statusOf(error as ErrorFields) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What a failure says about the upstream: it limits us (429), it is failing (5xx, 408), it cannot
+ * be reached (network), the attempt ran out of time, or something about this request alone.
+ */
+export function failureKind(error: unknown, timedOut: boolean): FailureKind {
+  if (timedOut) return 'timeout';
+  const status = errorStatus(error);
+  if (status === 429) return 'rate-limit';
+  if (status !== undefined) return status >= 500 || status === 408 ? 'server' : 'other';
+  try {
+    if (error === null || typeof error !== 'object') return 'other';
+    return isNetworkFailure(error as ErrorFields) || CONNECTION_CLASSES.has(className(error) ?? '') ? 'network' : 'other';
+  } catch {
+    return 'other';
   }
 }

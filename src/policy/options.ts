@@ -1,6 +1,7 @@
 import type { AttemptContext } from '../engine/attempt-context.js';
 import type { BackoffSchedule } from './backoff.js';
 import type { RetryBudget } from '../coordination/budget.js';
+import type { Coordinator } from '../coordination/coordinator.js';
 
 /** How the wait before each retry is spread. See the README for the exact formulas. */
 export type Jitter = 'none' | 'full' | 'equal' | 'decorrelated';
@@ -111,4 +112,10 @@ export interface RetryPolicy {
   readonly budget: RetryBudget | undefined;
   readonly random: () => number;
   readonly clock: RetryClock;
+  /** Who coordinates this policy's calls with others to the same upstream, if anyone. */
+  readonly coordinator: Coordinator | undefined;
+  /** Timers must watch every call from its start (a `timeout` or an `attemptTimeout` is set). */
+  readonly watchFromStart: boolean;
+  /** The happy path's success handler: reports the success to the coordinator, passes the value on. */
+  readonly passSuccess: (<T>(value: T) => T) | undefined;
 }

@@ -1,4 +1,5 @@
 import type { BackoffSchedule } from './backoff.js';
+import type { Coordinator } from '../coordination/coordinator.js';
 import type { Jitter, RateLimitSchedule, RetryClock, RetryOptions, RetryPolicy } from './options.js';
 
 /**
@@ -121,6 +122,8 @@ export function resolvePolicy(options: RetryOptions, applicationDefaults: RetryO
     check.fail(TypeError, 'clock', 'must have now, setTimeout and clearTimeout functions', clock);
   }
 
+  const resolvedClock = clock ?? systemClock;
+  const coordinator: Coordinator | undefined = budget;
   return Object.freeze({
     maxRetries,
     initialDelay,
@@ -136,7 +139,13 @@ export function resolvePolicy(options: RetryOptions, applicationDefaults: RetryO
     signal,
     budget,
     random: merged.random ?? systemRandom,
-    clock: clock ?? systemClock,
+    clock: resolvedClock,
+    coordinator,
+    watchFromStart: timeout !== undefined || attemptTimeout !== undefined,
+    passSuccess: coordinator === undefined ? undefined : <T>(value: T): T => {
+      coordinator.recordSuccess(resolvedClock.now());
+      return value;
+    },
   });
 }
 

@@ -97,7 +97,7 @@ describe('attempts and delays', () => {
     await vi.runAllTimersAsync();
     const result = await outcome as { reason: Error };
     expect(result.reason).toBeInstanceOf(TypeError);
-    expect(result.reason.message).toBe('@Retryable on retry(): the method must return a Promise, but it returned number');
+    expect(result.reason.message).toBe('retry(): fn must return a Promise, but it returned number');
     expect(calls).toBe(1);
   });
 });

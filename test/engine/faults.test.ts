@@ -339,7 +339,7 @@ describe('a function that returns something other than a promise', () => {
     const { result, giveUps } = await run(fn as never, exact);
     const reason = (result as { reason: Error }).reason;
     expect(reason).toBeInstanceOf(TypeError);
-    expect(reason.message).toBe(`@Retryable on complete: the method must return a Promise, but it returned ${got}`);
+    expect(reason.message).toBe(`retry(): fn must return a Promise, but it returned ${got}`);
     expect(calls).toBe(1);
     expect(giveUps).toEqual([]); // the engine never took charge: nothing was retried
   });
@@ -356,7 +356,7 @@ describe('a function that returns something other than a promise', () => {
     let calls = 0;
     const fn = function complete() { calls++; return calls === 1 ? Promise.reject(httpError(503)) : 7; };
     const { result, giveUps } = await run(fn as never, exact);
-    expect((result as { reason: Error }).reason).toEqual(new TypeError('@Retryable on complete: the method must return a Promise, but it returned number'));
+    expect((result as { reason: Error }).reason).toEqual(new TypeError('retry(): fn must return a Promise, but it returned number'));
     expect(calls).toBe(2);
     expect(giveUps[0]).toMatchObject({ attempts: 2, reason: 'not-retryable' });
   });

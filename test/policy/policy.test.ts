@@ -56,8 +56,11 @@ describe('resolvePolicy: defaults and layering', () => {
       budget: undefined,
       random: expect.any(Function),
       clock: expect.any(Object),
+      coordinator: undefined,
+      watchFromStart: false,
+      passSuccess: undefined,
     });
-    expect(Object.keys(policy).sort()).toEqual(OPTION_LIST.split(', ').sort());
+    expect(Object.keys(policy).sort()).toEqual([...OPTION_LIST.split(', '), 'coordinator', 'watchFromStart', 'passSuccess'].sort());
   });
 
   it('defaults random to Math.random, looked up at each call', () => {

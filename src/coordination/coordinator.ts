@@ -1,0 +1,73 @@
+import type { GiveUpReason } from '../policy/options.js';
+
+/**
+ * The seam between the engine and whatever coordinates calls to one upstream: a retry budget, a
+ * shared pacer, an outage probe, admission from rate-limit headers, failover across targets. The
+ * engine asks three questions and reports what happened; it never changes when a coordinator is
+ * added. Answers may be promises (a Redis store needs a round trip); the engine bounds every wait by
+ * the call's own `maxDelay`, `timeout` and signal, and treats a coordinator that throws as silent.
+ */
+export interface Coordinator {
+  /**
+   * True while nothing limits or fails on this upstream. The engine then runs a first attempt
+   * without asking, and reports its success through `recordSuccess` only: the happy path stays as
+   * cheap as a call without coordination. Read on every call, so keep it a plain field.
+   */
+  readonly calm: boolean;
+  /** May this attempt start now? Asked before every attempt while the coordinator is not calm. */
+  admit(request: AdmissionRequest): CoordinatorAnswer | PromiseLike<CoordinatorAnswer>;
+  /** A retryable attempt failed: when may the retry start? Asked once per retry, after `record`. */
+  scheduleRetry(request: RetryRequest): CoordinatorAnswer | PromiseLike<CoordinatorAnswer>;
+  /** What an attempt ended in, success or failure. */
+  record(outcome: AttemptOutcome): void;
+  /** A success, on the happy path. `now` is the engine's clock. */
+  recordSuccess(now: number): void;
+}
+
+/** How an attempt failed, as far as an upstream cares. */
+export type FailureKind = 'rate-limit' | 'server' | 'network' | 'timeout' | 'other';
+
+/** Why a wait is as long as it is; `onRetry` and telemetry report it. */
+export type WaitReason = 'backoff' | 'server-hint' | 'cool-down' | 'paced' | 'probe' | 'admission';
+
+export interface AdmissionRequest {
+  readonly now: number;
+  /** The attempt about to start: 1 for the first. */
+  readonly attempt: number;
+  /** The longest the call may wait (its `maxDelay`, and what is left of its `timeout`). */
+  readonly maxWait: number;
+  readonly random: () => number;
+}
+
+export interface RetryRequest extends AdmissionRequest {
+  readonly failure: FailureKind;
+  /** The firm hint (`retry-after-ms`/`retry-after`) in ms, if the server sent one. */
+  readonly firmHint: number | undefined;
+  /** The wait the call's own schedule asks for (backoff and server hints), before coordination. */
+  readonly ownDelay: number;
+  /** The error, exactly as thrown; for coordinators that route on it, never to be changed. */
+  readonly error: unknown;
+}
+
+/**
+ * `wait`: go after this many ms (the whole wait: a retry's answer replaces the call's own delay,
+ * and should not be shorter than the firm hint). `refuse`: give up now with the last error.
+ */
+export type CoordinatorAnswer =
+  | { readonly wait: number; readonly reason: WaitReason }
+  | { readonly refuse: GiveUpReason };
+
+export interface AttemptOutcome {
+  readonly now: number;
+  readonly attempt: number;
+  /** Undefined for a success. */
+  readonly failure: FailureKind | undefined;
+  readonly status: number | undefined;
+  readonly firmHint: number | undefined;
+  readonly error: unknown;
+}
+
+/** The answer that changes nothing: a retry goes after its own delay, an attempt goes now. */
+export function goAfter(wait: number, reason: WaitReason = 'backoff'): CoordinatorAnswer {
+  return { wait, reason };
+}
