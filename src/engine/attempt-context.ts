@@ -1,3 +1,4 @@
+import { onAbort } from './abort-fanout.js';
 import { shared } from './shared-state.js';
 
 /** What a method can learn about the attempt it is running in. */
@@ -25,10 +26,11 @@ export class Attempt implements AttemptContext {
   // one is built per call, and class-field definitions cost a third of the happy path on Node 20.
   declare readonly attempt: number;
   declare readonly maxRetries: number;
-  /** Created by the engine when timers may abort this attempt, or lazily by `signal`. */
+  /** Created when something may abort this attempt and someone needs its signal. */
   declare controller: AbortController | undefined;
   declare timedOut: boolean;
   private declare readonly callerSignal: AbortSignal | undefined;
+  private declare unfollow: (() => void) | undefined;
 
   constructor(attempt: number, maxRetries: number, callerSignal: AbortSignal | undefined) {
     this.attempt = attempt;
@@ -36,19 +38,39 @@ export class Attempt implements AttemptContext {
     this.callerSignal = callerSignal;
     this.controller = undefined;
     this.timedOut = false;
+    this.unfollow = undefined;
   }
 
   get signal(): AbortSignal {
-    if (this.controller !== undefined) return this.controller.signal;
-    // With no timers, only the caller can cancel this attempt, so its own signal serves as is
-    // and no listener is needed. Otherwise nothing can cancel it: a fresh signal that never aborts.
-    if (this.callerSignal !== undefined) return this.callerSignal;
-    this.controller = new AbortController();
-    return this.controller.signal;
+    return (this.controller ?? this.link()).signal;
   }
 
   get requestOptions(): AttemptContext['requestOptions'] {
     return { signal: this.signal, headers: { 'x-stainless-retry-count': String(this.attempt - 1) } };
+  }
+
+  /**
+   * Gives the attempt its own controller, aborted when the caller's signal aborts. Its own, not
+   * the caller's signal itself: the SDK adds a listener to the signal of every request, and a
+   * caller's signal shared by many calls would collect them (Node warns past ten).
+   */
+  link(): AbortController {
+    const controller = (this.controller = new AbortController());
+    const caller = this.callerSignal;
+    if (caller?.aborted) controller.abort(caller.reason);
+    else if (caller !== undefined) this.unfollow = onAbort(caller, () => controller.abort(caller.reason));
+    return controller;
+  }
+
+  /** Stops following the caller's signal; the engine calls it when the attempt has settled. */
+  release(): void {
+    this.unfollow?.();
+    this.unfollow = undefined;
+  }
+
+  /** Whether `release` has anything to do. */
+  get following(): boolean {
+    return this.unfollow !== undefined;
   }
 }
 

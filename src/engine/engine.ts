@@ -41,7 +41,9 @@ export function callWithRetry(
   }
   const attempt = takeFirstAttempt();
   if (!isPromiseLike(result)) return Promise.reject(notAPromise(label, fn, thisArg, result));
-  return asPromise(result).then(policy.passSuccess, (error: unknown) =>
+  const promise = asPromise(result);
+  if (attempt?.following) promise.then(() => attempt.release(), () => attempt.release());
+  return promise.then(policy.passSuccess, (error: unknown) =>
     new RetryingCall(policy, label, fn, thisArg, args, callerSignal).run(attempt ?? new Attempt(1, policy.maxRetries, callerSignal), error));
 }
 
@@ -185,7 +187,7 @@ class RetryingCall {
   private newAttempt(number: number, lastError: unknown): Attempt {
     if (this.callerSignal?.aborted) throw this.giveUp(lastError, 'aborted');
     const attempt = new Attempt(number, this.policy.maxRetries, this.callerSignal);
-    if (this.policy.watchFromStart) attempt.controller = new AbortController();
+    if (this.policy.watchFromStart) attempt.link();
     return attempt;
   }
 
@@ -203,6 +205,7 @@ class RetryingCall {
       return await result;
     } finally {
       this.running = undefined;
+      attempt.release();
       if (timer !== undefined) clock.clearTimeout(timer);
     }
   }
@@ -260,9 +263,8 @@ class RetryingCall {
     });
   }
 
+  /** A wait ends now; an attempt in flight follows the caller's signal by itself and settles. */
   private callerAborted(): void {
-    // An attempt in flight is cancelled through its signal and settles by itself; a wait ends now.
-    this.running?.controller?.abort(this.callerSignal!.reason);
     this.wake?.(false);
   }
 

@@ -1,4 +1,5 @@
 import { currentAttempt, type Attempt } from '../engine/attempt-context.js';
+import { onAbort } from '../engine/abort-fanout.js';
 import { callerSignalOf } from './caller-signal.js';
 import type { DecoratedMethod } from '../policy/defaults.js';
 import { callWithRetry, type MethodLabel } from '../engine/engine.js';
@@ -46,7 +47,5 @@ export function retryingStreamMethod(original: Function, method: DecoratedMethod
 /** The engine let go of the attempt's own controller; keep it aborting with the caller's signal. */
 function followCaller(controller: AbortController | undefined, callerSignal: AbortSignal | undefined): () => void {
   if (controller === undefined || callerSignal === undefined || controller.signal.aborted) return () => {};
-  const abort = () => controller.abort(callerSignal.reason);
-  callerSignal.addEventListener('abort', abort, { once: true });
-  return () => callerSignal.removeEventListener('abort', abort);
+  return onAbort(callerSignal, () => controller.abort(callerSignal.reason));
 }

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import 'reflect-metadata';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { currentAttempt, getRetryPolicy, resetRetryDefaults, Retryable, RETRY_POLICY_METADATA, setRetryDefaults, type AttemptContext, type RetryEvent } from '../../src/index.js';
@@ -204,18 +205,26 @@ describe('currentAttempt()', () => {
 });
 
 describe('cancellation from the arguments', () => {
-  test('an AbortSignal argument, or a `signal` field, is the caller signal', async () => {
-    const signals: AbortSignal[] = [];
-    class Service {
-      @Retryable(exact) async direct(_prompt: string, _signal: AbortSignal): Promise<void> { signals.push(currentAttempt()!.signal); }
-      @Retryable(exact) async field(_prompt: string, _options: { signal?: AbortSignal }): Promise<void> { signals.push(currentAttempt()!.signal); }
-    }
+  test('an AbortSignal argument, or a `signal` field, is the caller signal: the attempt signal follows it', async () => {
+    const seen: { own: boolean; reason: unknown }[] = [];
     const a = new AbortController();
     const b = new AbortController();
+    // The attempt has a signal of its own (the SDK adds a listener to it per request) that aborts with the caller's.
+    const follow = (callerController: AbortController) => {
+      const { signal } = currentAttempt()!;
+      callerController.abort(new Error('left'));
+      seen.push({ own: signal !== callerController.signal, reason: signal.reason });
+    };
+    class Service {
+      @Retryable(exact) async direct(_prompt: string, _signal: AbortSignal): Promise<void> { follow(a); }
+      @Retryable(exact) async field(_prompt: string, _options: { signal?: AbortSignal }): Promise<void> { follow(b); }
+    }
     await new Service().direct('hi', a.signal);
     await new Service().field('hi', { signal: b.signal });
-    expect(signals[0]).toBe(a.signal);
-    expect(signals[1]).toBe(b.signal);
+    expect(seen).toEqual([{ own: true, reason: a.signal.reason }, { own: true, reason: b.signal.reason }]);
+    expect(seen[0]!.reason).toBe(a.signal.reason);
+    expect(seen[1]!.reason).toBe(b.signal.reason);
+    expect(getEventListeners(a.signal, 'abort')).toHaveLength(0);
   });
 
   test('the signal option picks the signal from the arguments', async () => {

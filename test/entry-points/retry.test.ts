@@ -13,7 +13,12 @@ test('retry() rejects a signal given as a function, which only the decorator can
   );
 });
 
-test('retry() takes an AbortSignal as its signal', async () => {
+test('retry() takes an AbortSignal as its signal: the attempt signal aborts with it', async () => {
   const controller = new AbortController();
-  await expect(retry(async ({ signal }) => signal, { signal: controller.signal })).resolves.toBe(controller.signal);
+  const reason = new Error('stop');
+  const seen = await retry(async ({ signal }) => {
+    controller.abort(reason);
+    return signal.reason;
+  }, { signal: controller.signal });
+  expect(seen).toBe(reason);
 });
