@@ -26,6 +26,7 @@ export {
   type LocalOpenAIServerOptions,
   type RecordedRequest,
 } from './local-openai-server/server.js';
+export { formatGoDuration, type LimitKind, type RateLimitOptions } from './local-openai-server/limiter.js';
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const server = await startLocalOpenAIServer({ faults: defaultDemoFaults(), log: console.log });

@@ -68,9 +68,11 @@ export function refillPerMs(limitState: LimitState): number | undefined {
 function openAILimit(read: Read, kind: Kind): LimitState | undefined {
   const reset = read(`x-ratelimit-reset-${kind}`);
   const seconds = count(reset);
-  const resetMs = seconds !== undefined ? seconds * 1000 : reset === undefined ? undefined : parseGoDuration(reset);
+  const parsed = seconds !== undefined ? seconds * 1000 : reset === undefined ? undefined : parseGoDuration(reset);
+  // To the nanosecond, Go's resolution: `8.117s` is 8117 ms, not the float product 8117.000000000001.
+  const resetMs = parsed === undefined ? Number.NaN : Math.round(parsed * 1e6) / 1e6;
   return state(count(read(`x-ratelimit-limit-${kind}`)), count(read(`x-ratelimit-remaining-${kind}`)),
-    resetMs !== undefined && Number.isFinite(resetMs) ? resetMs : undefined);
+    Number.isFinite(resetMs) ? resetMs : undefined);
 }
 
 const RFC_3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
