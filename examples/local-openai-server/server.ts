@@ -26,7 +26,7 @@ export interface RecordedRequest {
   outcome: string;
   /** The bucket that refused this request with a 429 (with `limits`), or `null`. */
   rateLimited: LimitKind | null;
-  /** Bucket levels right after this request was charged (or refused); `null` without `limits`. */
+  /** Bucket levels after this request was charged or refused (at arrival for a non-chat request); `null` without `limits`. */
   levels: Partial<Record<LimitKind, number>> | null;
 }
 
