@@ -3,6 +3,8 @@ export { retry } from './entry-points/retry.js';
 export { currentAttempt, type AttemptContext } from './engine/attempt-context.js';
 export { isRetryableError } from './http/classify.js';
 export { retryAfterMs, rateLimitResetMs, parseGoDuration } from './http/server-hints.js';
+export { readRateLimits, refillPerMs, type HeaderSource, type LimitState, type RateLimitSnapshot } from './http/rate-limit-headers.js';
+export { estimateRequestTokens } from './http/token-estimate.js';
 export { backoffDelay, exponentialDelay } from './policy/backoff.js';
 export { getRetryPolicy, RETRY_POLICY_METADATA } from './entry-points/metadata.js';
 export { setRetryDefaults, resetRetryDefaults } from './policy/defaults.js';

@@ -15,10 +15,12 @@ export function errorBody(message: string, type: string, code: string | null = n
 }
 
 /**
- * Headers every reply carries. The limits are never exhausted by default, so only the
- * `rate-limit-reset` fault exercises the soft `x-ratelimit-*` hints.
+ * Headers every reply carries. Without `limits` the rate-limit headers are fixed and never
+ * exhausted, so only the `rate-limit-reset` fault exercises the soft `x-ratelimit-*` hints; with
+ * `limits` the limiter's own headers (`rateLimitHeaders`) replace them.
  */
-export function baseHeaders(index: number): Record<string, string> {
+export function baseHeaders(index: number, rateLimitHeaders?: Record<string, string>): Record<string, string> {
+  if (rateLimitHeaders) return { 'x-request-id': `req_${index}`, ...rateLimitHeaders };
   return {
     'x-request-id': `req_${index}`,
     'x-ratelimit-limit-requests': '500',

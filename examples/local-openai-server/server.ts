@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { estimateRequestTokens } from 'retryable';
 import { describeFault, type Fault } from './faults.js';
+import { RateLimiter, type LimitKind, type RateLimitOptions } from './limiter.js';
 import {
   baseHeaders, cannedResponse, completion, completionChunks, errorBody, replyContent, sseLine,
 } from './responses.js';
@@ -22,6 +24,10 @@ export interface RecordedRequest {
   status: number | null;
   /** Human-readable result, the same text as the log line after `->`. */
   outcome: string;
+  /** The bucket that refused this request with a 429 (with `limits`), or `null`. */
+  rateLimited: LimitKind | null;
+  /** Bucket levels after this request was charged or refused (at arrival for a non-chat request); `null` without `limits`. */
+  levels: Partial<Record<LimitKind, number>> | null;
 }
 
 export interface LocalOpenAIServerOptions {
@@ -29,6 +35,12 @@ export interface LocalOpenAIServerOptions {
   faults?: Fault[];
   /** Receives one line per request, e.g. `[server] #3 POST /v1/chat/completions -> 429 rate-limit (...)`. */
   log?: (line: string) => void;
+  /**
+   * Enforce OpenAI-style request and token limits. A chat request costs 1 request and
+   * `estimateRequestTokens(body)` tokens (the client's own estimate, so both sides agree), charged
+   * on arrival. A refused request gets OpenAI's 429 and does not use up a scripted fault.
+   */
+  limits?: RateLimitOptions;
 }
 
 export interface LocalOpenAIServer {
@@ -42,7 +54,7 @@ export interface LocalOpenAIServer {
   readonly pendingFaults: readonly Fault[];
   /** Append faults to the queue. */
   script(...faults: Fault[]): void;
-  /** Empty the queue and the record; the request counter restarts at 1. */
+  /** Empty the queue and the record and refill the limits; the request counter restarts at 1. */
   reset(): void;
   /** Stop listening and destroy every open socket, so nothing keeps the process alive. */
   close(): Promise<void>;
@@ -57,6 +69,7 @@ export async function startLocalOpenAIServer(options: LocalOpenAIServerOptions =
   const requests: RecordedRequest[] = [];
   const log = options.log ?? (() => {});
   const timers = new Set<NodeJS.Timeout>();
+  const limiter = options.limits && new RateLimiter(options.limits);
   let count = 0;
 
   // Resolves true when the delay ran out, false when the client left first; the timer never outlives either.
@@ -80,6 +93,7 @@ export async function startLocalOpenAIServer(options: LocalOpenAIServerOptions =
     const path = (req.url ?? '/').split('?')[0];
     const record: RecordedRequest = {
       index, method, path, body: undefined, stream: false, time: Date.now(), fault: null, status: null, outcome: '',
+      rateLimited: null, levels: null,
     };
     requests.push(record);
     const finish = (status: number | null, outcome: string) => {
@@ -87,7 +101,10 @@ export async function startLocalOpenAIServer(options: LocalOpenAIServerOptions =
       record.outcome = outcome;
       log(`[server] #${index} ${method} ${path} -> ${outcome}`);
     };
-    const headers = baseHeaders(index);
+    // Replaced by the charged state once a chat request is admitted.
+    const before = limiter?.peek();
+    record.levels = before?.levels ?? null;
+    let headers = baseHeaders(index, before?.headers);
     const send = (status: number, extra: Record<string, string>, body: string) => {
       res.writeHead(status, { ...headers, ...extra, 'content-length': String(Buffer.byteLength(body)) }).end(body);
     };
@@ -116,6 +133,18 @@ export async function startLocalOpenAIServer(options: LocalOpenAIServerOptions =
       send(400, { 'content-type': 'application/json' }, JSON.stringify(errorBody(
         'We could not parse the JSON body of your request.', 'invalid_request_error')));
       return finish(400, '400 invalid json');
+    }
+
+    if (limiter) {
+      const admission = limiter.admit({ requests: 1, tokens: estimateRequestTokens(body) ?? 0 }, String(body.model ?? 'local-model'));
+      headers = baseHeaders(index, admission.headers);
+      record.levels = admission.levels;
+      record.rateLimited = admission.limited;
+      if (admission.limited) {
+        send(429, { 'content-type': 'application/json' },
+          JSON.stringify(errorBody(admission.message!, admission.limited, 'rate_limit_exceeded')));
+        return finish(429, `429 rate-limited (${admission.limited}, retry-after-ms: ${admission.retryAfterMs})`);
+      }
     }
 
     const fault = queue.shift() ?? null;
@@ -164,7 +193,9 @@ export async function startLocalOpenAIServer(options: LocalOpenAIServerOptions =
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    // Node's default backlog (511) overflows when a test opens thousands of connections at once;
+    // the kernel then drops SYNs and the client retries only after 1 s. The kernel caps it at somaxconn.
+    server.listen({ port: 0, host: '127.0.0.1', backlog: 8192 }, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
 
@@ -175,7 +206,7 @@ export async function startLocalOpenAIServer(options: LocalOpenAIServerOptions =
     get requestCount() { return count; },
     get pendingFaults() { return [...queue]; },
     script: (...faults) => { queue.push(...faults); },
-    reset: () => { queue.length = 0; requests.length = 0; count = 0; },
+    reset: () => { queue.length = 0; requests.length = 0; count = 0; limiter?.refill(); },
     close: () =>
       new Promise<void>((resolve, reject) => {
         for (const timer of timers) clearTimeout(timer);
