@@ -46,3 +46,9 @@ export function group(run: SimulationRun, tag: string) {
   if (!found) throw new Error(`no group "${tag}" in this run`);
   return found;
 }
+
+/** Last success over a floor in ms (null when nobody succeeded). */
+export function lastSuccessOver(run: SimulationRun, floorMs: number): number | null {
+  const ms = lastSuccessMs(run);
+  return ms === null ? null : ms / floorMs;
+}

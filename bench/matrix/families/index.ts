@@ -1,5 +1,8 @@
 /** Every family of the matrix, in the order the issue lists them. */
 import type { Family, PointBase } from '../family.js';
+import { crowds } from './crowds.js';
 import { loneCaller } from './lone-caller.js';
 
-export const families: readonly Family<PointBase>[] = [loneCaller as unknown as Family<PointBase>];
+const all: readonly Family<any>[] = [loneCaller, crowds];
+
+export const families = all as readonly Family<PointBase>[];
