@@ -47,7 +47,7 @@ export function familyMarkdown(result: FamilyResult): string {
     `### ${result.title}`,
     '',
     result.description,
-    `Medians over ${result.seeds} seeds unless the column says otherwise; ${result.wallSeconds.toFixed(1)} s of wall time.`,
+    `Medians over ${result.seeds} seeds unless the column says otherwise; ${result.wallSeconds.toFixed(1)} s of process time.`,
     '',
     pointsTable(result),
     '',

@@ -46,41 +46,47 @@ function summarise<P extends PointBase>(family: Family<P>, point: P, peer: strin
   };
 }
 
-export async function runFamily<P extends PointBase>(family: Family<P>, quick: boolean, progress: (message: string) => void): Promise<FamilyResult> {
-  const startedAt = performance.now();
+/** Every `count`-th point of a family, from `index`: the share of one child process. */
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** Runs one shard of a family's points (all of them by default): every peer × seed at each. */
+export async function summariseShard<P extends PointBase>(family: Family<P>, quick: boolean, shard: Shard = { index: 0, count: 1 }): Promise<PointSummary[]> {
   const seeds = family.seeds(quick);
-  const points = family.points(quick);
-  progress(`${family.id}: ${points.length} points × ${family.peers.length} peers × ${seeds.length} seeds`);
   const summaries: PointSummary[] = [];
-  for (const point of points) {
+  for (const [pointIndex, point] of family.points(quick).entries()) {
+    if (pointIndex % shard.count !== shard.index) continue;
     for (const peer of family.peers) {
       const runs: SimulationRun[] = [];
       for (const seed of seeds) {
-        runs.push(
-          await simulate({
-            point,
-            peer,
-            seed,
-            processes: point.processes ?? 1,
-            server: (now) => family.server(point, now),
-            workload: family.workload(point),
-          }),
-        );
+        const server = (now: () => number) => family.server(point, now);
+        runs.push(await simulate({ point, peer, seed, processes: point.processes ?? 1, server, workload: family.workload(point) }));
       }
       summaries.push(summarise(family, point, peer.name, runs));
     }
   }
+  return summaries;
+}
+
+/** The family's result from the summaries of all its shards, in any order. */
+export function familyResult<P extends PointBase>(family: Family<P>, quick: boolean, summaries: readonly PointSummary[], wallSeconds: number): FamilyResult {
+  const points = family.points(quick);
+  const position = (summary: PointSummary) =>
+    points.findIndex((point) => point.id === summary.point) * family.peers.length + family.peers.findIndex((peer) => peer.name === summary.peer);
+  const ordered = [...summaries].sort((a, b) => position(a) - position(b));
   return {
     id: family.id,
     title: family.title,
     description: family.description,
-    seeds: seeds.length,
+    seeds: family.seeds(quick).length,
     points: points.map((point) => point.id),
     peers: family.peers.map((peer) => peer.name),
     measures: family.measures.map(({ key, label, digits }) => ({ key, label, digits })),
     shown: family.shown ?? family.measures.map((measure) => measure.key),
-    summaries,
-    verdicts: judge(family, summaries, quick),
-    wallSeconds: (performance.now() - startedAt) / 1000,
+    summaries: ordered,
+    verdicts: judge(family, ordered, quick),
+    wallSeconds,
   };
 }

@@ -40,6 +40,8 @@ export interface GroupResult {
   readonly calls: number;
   readonly succeeded: number;
   readonly lastSuccessMs: number | null;
+  /** When its last call settled, served or not: when a batch is done. */
+  readonly lastSettledMs: number;
   /** For each successful call, the time from its start to its success. */
   readonly timesToSuccessMs: readonly number[];
 }
@@ -80,6 +82,7 @@ export async function simulate<P>(input: SimulationInput<P>): Promise<Simulation
     const runGroup = async (group: CallerGroup): Promise<GroupResult> => {
       const timesToSuccessMs: number[] = [];
       let lastSuccessMs: number | null = null;
+      let lastSettledMs = 0;
       const callOnce = async (caller: number, index: number) => {
         const load: RequestLoad = { tag: group.tag, tokens: input.workload.tokensOf?.(index) };
         const startedAt = clock.now();
@@ -90,6 +93,7 @@ export async function simulate<P>(input: SimulationInput<P>): Promise<Simulation
         } catch (error) {
           if (!isServerRefusal(error)) unexpectedErrors.push(String(error));
         }
+        lastSettledMs = clock.now();
       };
       const firstCaller = nextCaller;
       const callers = group.kind === 'crowd' ? group.clients : group.workers;
@@ -105,7 +109,7 @@ export async function simulate<P>(input: SimulationInput<P>): Promise<Simulation
         await Promise.all(Array.from({ length: group.workers }, (_, index) => worker(index)));
       }
       const calls = group.kind === 'crowd' ? group.clients : group.requests;
-      return { tag: group.tag, calls, succeeded: timesToSuccessMs.length, lastSuccessMs, timesToSuccessMs };
+      return { tag: group.tag, calls, succeeded: timesToSuccessMs.length, lastSuccessMs, lastSettledMs, timesToSuccessMs };
     };
 
     const settled = await clock.runUntilSettled(Promise.all(input.workload.groups.map(runGroup)));

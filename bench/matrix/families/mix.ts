@@ -28,7 +28,7 @@ export const mix: Family<MixPoint> = {
   id: 'mix',
   title: 'Mix: a crowd of 100 arrives at t = 10 s while a batch of 1000 runs through 50 workers, 10/s burst 10',
   description: 'Both groups\' completion and 429s, with a bare 429 and with `retry-after` in whole seconds. The floor for everything is 1100/10 = 110 s. No target yet.',
-  seeds: (quick) => seedsFrom(quick ? 3 : 5),
+  seeds: (quick) => seedsFrom(quick ? 2 : 5),
   points: () => (['none', 'seconds'] as RetryAfterStyle[]).map((hint) => ({ id: hintLabel[hint], hint })),
   peers: peersAtDefaults,
   server: (point, now) => tokenBucketServer({ ratePerSecond: 10, burst: 10, retryAfterHint: point.hint }, now),
