@@ -53,6 +53,6 @@ export function familyMarkdown(result: FamilyResult): string {
     '',
     '#### Worst point against each target',
     '',
-    verdictTable(result),
+    result.verdicts.length > 0 ? verdictTable(result) : 'No target yet: shown for comparison only.',
   ].join('\n');
 }
