@@ -6,13 +6,13 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export type WorkerRole = 'happy-path' | 'als-cost' | 'heap-growth';
+export type WorkerRole = 'happy-path' | 'als-cost' | 'heap-growth' | 'matrix-shard';
 
 const workerPath = fileURLToPath(new URL('./worker.js', import.meta.url));
 
-export function runInChild<T>(role: WorkerRole, execArgv: readonly string[] = ['--expose-gc']): Promise<T> {
+export function runInChild<T>(role: WorkerRole, execArgv: readonly string[] = ['--expose-gc'], args: readonly string[] = []): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = fork(workerPath, [role], { execArgv: [...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(workerPath, [role, ...args], { execArgv: [...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let result: { value: T } | undefined;
     child.on('message', (message) => (result = { value: message as T }));
     child.on('error', reject);

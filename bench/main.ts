@@ -6,10 +6,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { hasUpstream } from './adapters/retryable.js';
 import { runInChild } from './child-process.js';
+import { parseCommandLine } from './command-line.js';
 import { clientCount, runContention, scenarios } from './contention.js';
 import type { HeapGrowth } from './heap-growth.js';
 import { summarisePaired, type PairedSamples } from './paired-timing.js';
+import { families } from './matrix/families/index.js';
+import { familyMarkdown } from './matrix/matrix-report.js';
+import { runMatrix } from './matrix/parallel.js';
+import type { FamilyResult } from './matrix/run-matrix.js';
 import { contentionPeers } from './peers.js';
 import { contentionSeeds, pairedTimingPlan, processCount } from './plan.js';
 import { contentionTable, heapTable, machineLine, pairedTable, type Machine } from './report.js';
@@ -28,6 +34,7 @@ async function inFreshProcesses(role: 'happy-path' | 'als-cost'): Promise<Paired
   return runs;
 }
 
+const commandLine = parseCommandLine(process.argv.slice(2));
 const startedAt = Date.now();
 const machine: Machine = {
   cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -37,45 +44,51 @@ const machine: Machine = {
 };
 const date = new Date().toISOString();
 
-const happyPath = summarisePaired(await inFreshProcesses('happy-path'));
-const alsCost = summarisePaired(await inFreshProcesses('als-cost'));
-progress('heap growth');
-const heapGrowth = await runInChild<HeapGrowth[]>('heap-growth');
+const sectionsRun = (section: string) => commandLine.runs(section);
+const happyPath = sectionsRun('happy-path') ? summarisePaired(await inFreshProcesses('happy-path')) : [];
+const alsCost = sectionsRun('als-cost') ? summarisePaired(await inFreshProcesses('als-cost')) : [];
+if (sectionsRun('heap-growth')) progress('heap growth');
+const heapGrowth = sectionsRun('heap-growth') ? await runInChild<HeapGrowth[]>('heap-growth') : [];
 const peers = contentionPeers();
-progress(`contention: ${scenarios.length} scenarios × ${peers.length} peers × ${contentionSeeds.length} seeds (virtual time)`);
-const contention = await runContention(peers, contentionSeeds);
+if (sectionsRun('contention')) progress(`contention: ${scenarios.length} scenarios × ${peers.length} peers × ${contentionSeeds.length} seeds (virtual time)`);
+const contention = sectionsRun('contention') ? await runContention(peers, contentionSeeds) : [];
+const matrixFamilies = families.filter((family) => commandLine.familiesAmong(families.map((known) => known.id)).includes(family.id));
+const matrix: FamilyResult[] = matrixFamilies.length > 0 ? await runMatrix(matrixFamilies, commandLine.quick, progress) : [];
 const durationSeconds = (Date.now() - startedAt) / 1000;
 
+const section = (run: boolean, lines: readonly string[]) => (run ? [...lines, ''] : []);
 console.log(
   [
     '## Benchmarks',
     '',
     machineLine(machine, date),
     '',
-    `### Happy path: the first attempt succeeds`,
-    '',
-    pairedTable(happyPath, 'bare `await fn()`', processCount),
-    '',
-    '### AsyncLocalStorage on plain promise code (why the library avoids it)',
-    '',
-    pairedTable(alsCost, 'same loop without ALS', processCount),
-    '',
-    '### Heap growth',
-    '',
-    heapTable(heapGrowth),
-    '',
-    `### Contention: ${clientCount} clients call at t = 0 (virtual time)`,
-    '',
-    'Configured alike where configurable: 8 retries, 1 s initial delay, ×2, 32 s cap. The OpenAI SDK keeps its own delays (0.5 s to 8 s).',
-    '',
-    ...scenarios.flatMap((scenario) => [
-      contentionTable(
-        scenario,
-        contention.filter((row) => row.scenario === scenario.id),
-        clientCount,
-        contentionSeeds.length,
-      ),
+    ...section(sectionsRun('happy-path'), ['### Happy path: the first attempt succeeds', '', pairedTable(happyPath, 'bare `await fn()`', processCount)]),
+    ...section(sectionsRun('als-cost'), [
+      '### AsyncLocalStorage on plain promise code (why the library avoids it)',
       '',
+      pairedTable(alsCost, 'same loop without ALS', processCount),
+    ]),
+    ...section(sectionsRun('heap-growth'), ['### Heap growth', '', heapTable(heapGrowth)]),
+    ...section(sectionsRun('contention'), [
+      `### Contention: ${clientCount} clients call at t = 0 (virtual time)`,
+      '',
+      'Configured alike where configurable: 8 retries, 1 s initial delay, ×2, 32 s cap. The OpenAI SDK keeps its own delays (0.5 s to 8 s).',
+      '',
+      ...scenarios.flatMap((scenario) => [
+        contentionTable(
+          scenario,
+          contention.filter((row) => row.scenario === scenario.id),
+          clientCount,
+          contentionSeeds.length,
+        ),
+        '',
+      ]),
+    ]),
+    ...section(matrix.length > 0, [
+      `## Scenario matrix (virtual time${commandLine.quick ? ', --quick' : ''}; ${hasUpstream ? 'the core exports Upstream' : 'the core has no Upstream yet: ours runs without one'})`,
+      '',
+      ...matrix.map(familyMarkdown).flatMap((markdown) => [markdown, '']),
     ]),
     `_Finished in ${durationSeconds.toFixed(0)} s._`,
   ].join('\n'),
@@ -94,6 +107,7 @@ await writeFile(
       alsCost,
       heapGrowth,
       contention,
+      matrix: { quick: commandLine.quick, families: matrix },
     },
     null,
     2,

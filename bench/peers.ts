@@ -27,16 +27,20 @@ export const alike = { retries: 8, initialDelayMs: 1000, multiplier: 2, maxDelay
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** What people write by hand: exponential backoff with no jitter, so equal clients stay in lockstep. */
-export async function naiveRetry<T>(call: () => Promise<T>): Promise<T> {
-  for (let retry = 0; ; retry++) {
-    try {
-      return await call();
-    } catch (error) {
-      if (retry >= alike.retries) throw error;
-      await sleep(Math.min(alike.maxDelayMs, alike.initialDelayMs * alike.multiplier ** retry));
+export function naiveLoop(retries: number): RetryingCall {
+  return async (call) => {
+    for (let retry = 0; ; retry++) {
+      try {
+        return await call();
+      } catch (error) {
+        if (retry >= retries) throw error;
+        await sleep(Math.min(alike.maxDelayMs, alike.initialDelayMs * alike.multiplier ** retry));
+      }
     }
-  }
+  };
 }
+
+export const naiveRetry = naiveLoop(alike.retries) as <T>(call: () => Promise<T>) => Promise<T>;
 
 export const naiveLoopPeer: Peer = {
   name: 'naive loop (exponential, no jitter)',
@@ -90,8 +94,8 @@ const simulatedCompletion = {
 function simulatedFetch(call: () => Promise<unknown>) {
   return async (): Promise<Response> => {
     try {
-      await call();
-      return new Response(JSON.stringify(simulatedCompletion), { status: 200, headers: jsonHeaders() });
+      const reply = (await call()) as { headers?: Headers } | undefined;
+      return new Response(JSON.stringify(simulatedCompletion), { status: 200, headers: jsonHeaders(reply?.headers) });
     } catch (error) {
       if (!(error instanceof SimulatedHttpError)) throw error;
       const body = { error: { message: error.message, type: 'simulated', code: null } };
@@ -100,16 +104,21 @@ function simulatedFetch(call: () => Promise<unknown>) {
   };
 }
 
+/**
+ * The OpenAI SDK's own retries around `call`; `maxRetries` undefined keeps the SDK's default (2).
+ * A client per call, because the fetch has to reach this client's own simulated call. The SDK
+ * keeps no retry state between requests, so this changes nothing about its behaviour.
+ */
+export function openAiSdkRetrying(maxRetries: number | undefined): RetryingCall {
+  return (call) => {
+    const client = new OpenAI({ apiKey: 'x', baseURL: 'http://sim/v1', fetch: simulatedFetch(call), ...(maxRetries === undefined ? {} : { maxRetries }) });
+    return client.chat.completions.create({ model: 'sim', messages: [{ role: 'user', content: 'hi' }] });
+  };
+}
+
 export const openAiSdkPeer: Peer = {
   name: 'OpenAI SDK 6 (maxRetries: 8)',
-  setUp() {
-    // A client per call, because the fetch has to reach this client's own simulated call. The
-    // SDK keeps no retry state between requests, so this changes nothing about its behaviour.
-    return (call) => {
-      const client = new OpenAI({ apiKey: 'x', baseURL: 'http://sim/v1', maxRetries: alike.retries, fetch: simulatedFetch(call) });
-      return client.chat.completions.create({ model: 'sim', messages: [{ role: 'user', content: 'hi' }] });
-    };
-  },
+  setUp: () => openAiSdkRetrying(alike.retries),
 };
 
 function ourPeer(name: string, options: (random: () => number) => OurOptions): Peer {

@@ -20,3 +20,10 @@ export interface Spread {
 export function spreadOf(values: readonly number[]): Spread {
   return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
 }
+
+/** The nearest-rank percentile (`fraction` in (0, 1]): the least value at or above that share of the values. */
+export function percentile(values: readonly number[], fraction: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length, Math.ceil(fraction * sorted.length)) - 1]!;
+}

@@ -6,6 +6,9 @@ import { alsCostSubjects } from './als-cost.js';
 import type { WorkerRole } from './child-process.js';
 import { happyPathSubjects } from './happy-path.js';
 import { measureHeapGrowth } from './heap-growth.js';
+import { families } from './matrix/families/index.js';
+import type { ShardTask } from './matrix/parallel.js';
+import { summariseShard } from './matrix/run-matrix.js';
 import { timePaired } from './paired-timing.js';
 import { pairedTimingPlan } from './plan.js';
 
@@ -21,6 +24,11 @@ async function measure(role: WorkerRole): Promise<unknown> {
     }
     case 'heap-growth':
       return measureHeapGrowth();
+    case 'matrix-shard': {
+      const task = JSON.parse(process.argv[3]!) as ShardTask;
+      const family = families.find((candidate) => candidate.id === task.family)!;
+      return summariseShard(family, task.quick, task.shard);
+    }
   }
 }
 

@@ -13,6 +13,9 @@ export interface OurOptions {
   jitter?: 'none' | 'full' | 'equal' | 'decorrelated';
   random?: () => number;
   budget?: unknown;
+  timeout?: number;
+  /** An `Upstream`, or `false` to turn coordination off. Dropped by `supported()` while the core has none. */
+  upstream?: unknown;
 }
 
 type OurRetry = <T>(fn: (attempt: { attempt: number; signal: AbortSignal }) => Promise<T>, options?: OurOptions) => Promise<T>;
@@ -29,4 +32,21 @@ export const Retryable = library['Retryable'] as OurDecorator;
 export function createSharedBudget(): unknown | undefined {
   const RetryBudget = library['RetryBudget'] as (new () => unknown) | undefined;
   return typeof RetryBudget === 'function' ? new RetryBudget() : undefined;
+}
+
+const UpstreamClass = library['Upstream'] as (new (options?: { name?: string }) => unknown) | undefined;
+
+/** Whether the core exports `Upstream` yet; until it does, the bench runs our peers without one. */
+export const hasUpstream = typeof UpstreamClass === 'function';
+
+/** A fresh `Upstream` (one upstream limit's shared state), or undefined while the core has none. */
+export function createUpstream(name?: string): unknown | undefined {
+  return hasUpstream ? new UpstreamClass!(name === undefined ? {} : { name }) : undefined;
+}
+
+/** The options as the core of today accepts them: without `upstream` until it exports `Upstream`. */
+export function supported(options: OurOptions): OurOptions {
+  if (hasUpstream || !('upstream' in options)) return options;
+  const { upstream: _unsupported, ...rest } = options;
+  return rest;
 }

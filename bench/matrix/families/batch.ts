@@ -1,0 +1,85 @@
+/**
+ * Family 3, batches: M requests drained by a pool of C workers, each taking the next request and
+ * awaiting its retried call, against a limit of r/s. The floor is M/r with no refusal at all, if
+ * admission knew the limit; the "headers" and "tokens bind" servers tell it on every response.
+ */
+import { tokenBucketServer } from '../../simulated-server.js';
+import { seedsFrom, type Family, type PointBase } from '../family.js';
+import { failed, refusals } from '../measures.js';
+import { peersAtDefaults } from '../peers.js';
+
+export type BatchServerShape = 'bare 429' | 'retry-after s' | 'x-ratelimit headers' | 'tokens bind';
+
+export interface BatchPoint extends PointBase {
+  readonly requests: number;
+  readonly workers: number;
+  readonly ratePerSecond: number;
+  readonly shape: BatchServerShape;
+  /** M/r, or the time the token bucket needs for every request's tokens when tokens bind. */
+  readonly floorMs: number;
+}
+
+/**
+ * "Tokens bind": each request is charged `max_tokens` (256) plus its prompt / 4, prompts of 800 to
+ * 3,200 characters, against 3,000 tokens/s (burst 1 s of it): about 4 requests/s, below the
+ * 10 requests/s limit.
+ */
+const maxTokens = 256;
+export const tokensOf = (index: number) => maxTokens + Math.ceil((800 + ((index * 7919) % 2401)) / 4);
+const tokensPerSecond = 3000;
+
+function batchPoint(requests: number, workers: number, ratePerSecond: number, shape: BatchServerShape): BatchPoint {
+  let floorMs = (requests / ratePerSecond) * 1000;
+  if (shape === 'tokens bind') {
+    let tokens = 0;
+    for (let index = 0; index < requests; index++) tokens += tokensOf(index);
+    floorMs = Math.max(floorMs, ((tokens - tokensPerSecond) / tokensPerSecond) * 1000);
+  }
+  return { id: `M=${requests} C=${workers} r=${ratePerSecond} ${shape}`, requests, workers, ratePerSecond, shape, floorMs };
+}
+
+const shapes: readonly BatchServerShape[] = ['bare 429', 'retry-after s', 'x-ratelimit headers', 'tokens bind'];
+
+function points(quick: boolean): BatchPoint[] {
+  const result: BatchPoint[] = [];
+  for (const shape of shapes) {
+    for (const workers of quick ? [10, 50, 200] : [10, 20, 50, 100, 200]) result.push(batchPoint(quick ? 1000 : 2000, workers, 10, shape));
+  }
+  return result;
+}
+
+export const batch: Family<BatchPoint> = {
+  id: 'batch',
+  title: 'Batch: M requests through a pool of C workers against r = 10/s (burst r)',
+  description:
+    'C ∈ {10, 20, 50, 100, 200}, M = 2000 (1000 with --quick). Servers: bare 429; `retry-after` in whole seconds; OpenAI `x-ratelimit-*` headers on every response (no `retry-after`); and "tokens bind": the same headers with a token bucket of 3,000/s charged `max_tokens` + prompt/4 (~760 a request), so tokens run out before requests. Floor: M/r, or the tokens\' time when they bind.',
+  seeds: (quick) => seedsFrom(quick ? 2 : 5),
+  points,
+  peers: peersAtDefaults,
+  server: (point, now) =>
+    tokenBucketServer(
+      {
+        ratePerSecond: point.ratePerSecond,
+        burst: point.ratePerSecond,
+        retryAfterHint: point.shape === 'retry-after s' ? 'seconds' : 'none',
+        rateLimitHeaders: point.shape === 'x-ratelimit headers' || point.shape === 'tokens bind',
+        tokenLimit: point.shape === 'tokens bind' ? { tokensPerSecond, burst: tokensPerSecond } : undefined,
+      },
+      now,
+    ),
+  workload: (point) => ({
+    groups: [{ kind: 'batch', tag: 'batch', requests: point.requests, workers: point.workers, startMs: 0 }],
+    tokensOf: point.shape === 'tokens bind' ? tokensOf : undefined,
+  }),
+  measures: [
+    { key: 'failed', label: 'failed requests', digits: 0, perRun: (run) => failed(run) },
+    // Done when the last request settles, served or not: giving up early is not finishing early.
+    { key: 'time/floor', label: 'total time / floor', digits: 2, perRun: (run, point) => run.groups[0]!.lastSettledMs / point.floorMs },
+    { key: '429s/M', label: '429s / M', digits: 2, perRun: (run, point) => refusals(run) / point.requests },
+  ],
+  targets: [
+    { label: '0 failures', measure: 'failed', sense: 'at most', limit: () => 0, subject: 'retryable' },
+    { label: 'total time ≤ 1.05× floor', measure: 'time/floor', sense: 'at most', limit: () => 1.05, subject: 'retryable' },
+    { label: '429s ≤ 10% of M', measure: '429s/M', sense: 'at most', limit: () => 0.1, subject: 'retryable' },
+  ],
+};
