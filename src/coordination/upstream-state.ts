@@ -1,0 +1,172 @@
+import type { AdmissionRequest, AttemptOutcome, CoordinatorAnswer, RetryRequest } from './coordinator.js';
+
+/**
+ * What one upstream limit is known to be doing, shared by every call to it: the served rate
+ * learned from successes and 429s, the pacing schedule, a server's cool-down, and whether the
+ * upstream looks down. A plain, JSON-safe object, so a store can keep it anywhere (in memory, on
+ * Redis); the transitions below are pure functions of it and of `now`.
+ */
+export interface UpstreamState {
+  /** Served requests per second, learned; 0 until the upstream first limits us. */
+  rate: number;
+  /** Doubling phase: no paced retry has been refused since the upstream started limiting. */
+  slowStart: boolean;
+  /** The next free pacing slot, in ms of the clock. */
+  nextSlot: number;
+  /** No attempt before this: the latest firm hint's end. */
+  coolDownUntil: number;
+  /** Until when calls are treated as contended and every attempt asks (ms of the clock). */
+  busyUntil: number;
+  /** Successes counted in whole windows of WINDOW_MS: the current one and the one before. */
+  windowStart: number;
+  windowSuccesses: number;
+  previousWindowSuccesses: number;
+  /** Consecutive server errors, network failures and timeouts, across calls. */
+  faults: number;
+  /** When the upstream was found down (0 while up). */
+  downSince: number;
+  /** While down: when the next probe may go, and whether a call has taken it. */
+  probeAt: number;
+  probeTaken: boolean;
+  /** After a probe's success: attempts of waiting calls are spread until this time. */
+  releaseUntil: number;
+}
+
+export const WINDOW_MS = 1000;
+/** Consecutive faults, across calls, that make an upstream look down. */
+export const FAULTS_FOR_OUTAGE = 3;
+/** How long a refusal keeps the upstream contended: long enough to learn the rate in. */
+const BUSY_MS = 5000;
+/** Lower bound of the learned rate, requests per second. */
+const MIN_RATE = 0.2;
+/** Rate added per success, requests per second: doubling per second in slow start, then 10%. */
+const SLOW_START_STEP = Math.LN2;
+const STEADY_STEP = 0.1;
+/** Multiplicative cut after a paced retry is refused (as AWS adaptive retry and CUBIC do). */
+const CUT = 0.7;
+/** How long waiting calls are spread over after a probe's success. */
+const RELEASE_MS = 500;
+
+export function initialUpstreamState(): UpstreamState {
+  return {
+    rate: 0, slowStart: true, nextSlot: 0, coolDownUntil: 0, busyUntil: 0,
+    windowStart: 0, windowSuccesses: 0, previousWindowSuccesses: 0,
+    faults: 0, downSince: 0, probeAt: 0, probeTaken: false, releaseUntil: 0,
+  };
+}
+
+/** Calm: nothing limits or fails, so first attempts need not ask. */
+export function isCalm(state: UpstreamState, now: number): boolean {
+  return state.downSince === 0 && now >= state.busyUntil && now >= state.coolDownUntil && now >= state.releaseUntil;
+}
+
+/**
+ * The time between probes while down: short at first, so a brief outage ends soon after it does;
+ * a tenth of the outage so far later, at most 2 s, so a long one costs few calls.
+ */
+export function probeGap(state: UpstreamState, now: number): number {
+  return Math.min(2000, Math.max(500, (now - state.downSince) / 10));
+}
+
+function rollWindow(state: UpstreamState, now: number): void {
+  const windows = Math.floor((now - state.windowStart) / WINDOW_MS);
+  if (windows <= 0) return;
+  state.previousWindowSuccesses = windows === 1 ? state.windowSuccesses : 0;
+  state.windowSuccesses = 0;
+  state.windowStart += windows * WINDOW_MS;
+}
+
+export function recordSuccess(state: UpstreamState, now: number): void {
+  rollWindow(state, now);
+  state.windowSuccesses++;
+  state.faults = 0;
+  if (state.downSince !== 0) {
+    state.downSince = 0;
+    state.probeTaken = false;
+    state.releaseUntil = now + RELEASE_MS;
+  }
+  // While contended, each success says the rate we send at is served: ask for a little more.
+  if (state.rate > 0 && now < state.busyUntil) state.rate += state.slowStart ? SLOW_START_STEP : STEADY_STEP;
+}
+
+export function recordFailure(state: UpstreamState, outcome: AttemptOutcome): void {
+  const { now, failure, firmHint, attempt } = outcome;
+  rollWindow(state, now);
+  if (failure === 'rate-limit') {
+    state.faults = 0;
+    if (firmHint !== undefined) state.coolDownUntil = Math.max(state.coolDownUntil, now + firmHint);
+    if (state.rate === 0) {
+      // The first refusal: what was served in the last second is the best first guess.
+      state.rate = Math.max(MIN_RATE, state.windowSuccesses + state.previousWindowSuccesses);
+    } else if (attempt > 1 && now < state.busyUntil) {
+      // A paced retry was refused: we send faster than the upstream serves.
+      state.rate = Math.max(MIN_RATE, state.rate * CUT);
+      state.slowStart = false;
+    }
+    state.busyUntil = Math.max(state.busyUntil, now + BUSY_MS, state.coolDownUntil);
+    return;
+  }
+  if (failure === 'server' || failure === 'network' || failure === 'timeout') {
+    state.faults++;
+    if (state.downSince !== 0) {
+      // The probe failed: the next one goes a gap later.
+      state.probeTaken = false;
+      state.probeAt = Math.max(state.probeAt, now + probeGap(state, now));
+    } else if (state.faults >= FAULTS_FOR_OUTAGE) {
+      state.downSince = now;
+      state.probeTaken = false;
+      state.probeAt = now + probeGap(state, now);
+    }
+  }
+}
+
+/** When the retry after a failure may go: paced behind other refused calls, or after the probe. */
+export function scheduleRetry(state: UpstreamState, request: RetryRequest): CoordinatorAnswer {
+  const { now, ownDelay, firmHint, maxWait } = request;
+  if (request.failure === 'rate-limit') return pace(state, now, firmHint ?? Math.min(ownDelay, 1000 / state.rate), maxWait, ownDelay);
+  if (state.downSince !== 0) return awaitProbe(state, now, request.patience, ownDelay);
+  return { wait: Math.max(ownDelay, state.coolDownUntil - now), reason: 'backoff' };
+}
+
+/**
+ * A slot at the learned rate, in the order calls were refused, no earlier than `earliest` from now.
+ * A call that cannot wait for its slot gives up now rather than retry into another refusal.
+ */
+function pace(state: UpstreamState, now: number, earliest: number, maxWait: number, ownDelay: number): CoordinatorAnswer {
+  const interval = 1000 / state.rate;
+  const slot = Math.max(now + earliest, state.nextSlot, state.coolDownUntil);
+  if (slot - now > maxWait) return { refuse: 'paced' };
+  state.nextSlot = slot + interval;
+  return { wait: slot - now, reason: slot - now > ownDelay ? 'paced' : 'backoff' };
+}
+
+/** While down, one call probes at a time; the others come back when its outcome is known. */
+function awaitProbe(state: UpstreamState, now: number, patience: number, ownDelay: number): CoordinatorAnswer {
+  const untilProbe = Math.max(0, state.probeAt - now);
+  if (!state.probeTaken) {
+    // This call probes. A lone caller keeps its own, longer schedule: its retries are its only probes.
+    state.probeTaken = true;
+    return { wait: untilProbe, reason: 'probe' };
+  }
+  const wait = untilProbe + WAIT_AFTER_PROBE_MS;
+  if (wait > patience) return { refuse: 'outage' };
+  return { wait: Math.max(wait, Math.min(ownDelay, patience)), reason: 'probe' };
+}
+
+/** Waiting calls come back this long after a probe starts, by when it has usually answered. */
+const WAIT_AFTER_PROBE_MS = 100;
+
+/** Whether an attempt may start now: held while down (except the probe) and spread after recovery. */
+export function admit(state: UpstreamState, request: AdmissionRequest): CoordinatorAnswer {
+  const { now, random } = request;
+  if (state.downSince !== 0) {
+    if (!state.probeTaken && now >= state.probeAt) {
+      state.probeTaken = true;
+      return { wait: 0, reason: 'probe' };
+    }
+    return { wait: Math.max(state.probeAt - now, 0) + WAIT_AFTER_PROBE_MS, reason: 'probe' };
+  }
+  if (now < state.releaseUntil) return { wait: random() * (state.releaseUntil - now), reason: 'probe' };
+  if (request.attempt === 1 && now < state.coolDownUntil) return pace(state, now, state.coolDownUntil - now, request.maxWait, 0);
+  return { wait: 0, reason: 'backoff' };
+}
