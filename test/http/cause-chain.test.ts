@@ -90,6 +90,15 @@ describe('the cause chain is bounded', () => {
     expect(isRateLimitError(cycleAroundA429)).toBe(true);
   });
 
+  it('a cause that is not an object ends the chain', () => {
+    for (const cause of [null, undefined, 'text', 429]) {
+      const error = new Error('wrapped', { cause });
+      expect(isRetryableError(error), String(cause)).toBe(true);
+      expect(isRateLimitError(error), String(cause)).toBe(false);
+      expect(retryAfterMs(error), String(cause)).toBeUndefined();
+    }
+  });
+
   it('a cause getter that throws: no hint, and the error is not retried blind', () => {
     const hostile = new Error('hostile');
     Object.defineProperty(hostile, 'cause', { get() { throw new Error('boom'); } });
