@@ -46,9 +46,11 @@ export async function runChatDemo(env: DemoEnvironment = process.env, print: (li
   const chat = new ChatService(client, env.OPENAI_MODEL ?? 'gpt-4o-mini');
   const [rateLimited, overloaded, droppedBeforeFirstChunk, outOfQuota] = defaultDemoFaults();
 
+  let calls = 0;
   let unexpectedFailures = 0;
   /** Queues the step's faults on the local server (requests take them in order), then runs it. */
   async function step(title: string, faults: Fault[], run: () => Promise<string>, { expectFailure = false } = {}): Promise<void> {
+    calls++;
     print(`\n> ${title}`);
     local?.script(...faults);
     try {
@@ -72,7 +74,15 @@ export async function runChatDemo(env: DemoEnvironment = process.env, print: (li
   } finally {
     await local?.close();
   }
+  print(`\n${closingLine(calls, unexpectedFailures, local !== undefined)}`);
   return unexpectedFailures;
+}
+
+/** Says whether the run went as planned, so a last line reading `failed:` is not taken for a crash. */
+function closingLine(calls: number, unexpectedFailures: number, scripted: boolean): string {
+  if (unexpectedFailures > 0) return `done: ${calls} calls, ${unexpectedFailures} failed unexpectedly`;
+  if (!scripted) return `done: ${calls} calls, all answered`;
+  return `done: ${calls} calls as planned; the last one fails on purpose: insufficient_quota is never retried`;
 }
 
 function retryLine({ method, attempt, error, delay, serverHint }: RetryEvent): string {

@@ -1,4 +1,4 @@
-export { Retryable, type RetryableDecorator } from './entry-points/decorator.js';
+export { Retryable, type PromiseOrAsyncIterable, type RetryableDecorator } from './entry-points/decorator.js';
 export { retry } from './entry-points/retry.js';
 export { currentAttempt, type AttemptContext } from './engine/attempt-context.js';
 export { isRetryableError } from './http/classify.js';

@@ -5,7 +5,11 @@ import { copyMethodIdentity, publishPolicy } from './metadata.js';
 import type { RetryOptions } from '../policy/options.js';
 import { retryingStreamMethod } from './stream.js';
 
-type AsyncResult = PromiseLike<unknown> | AsyncIterable<unknown>;
+/**
+ * What a `@Retryable` method must return. Exported under this name so that decorating a sync
+ * method reads as "Type 'number' is not assignable to type 'PromiseOrAsyncIterable'".
+ */
+export type PromiseOrAsyncIterable = PromiseLike<unknown> | AsyncIterable<unknown>;
 
 /**
  * `@Retryable(...)` works in both decorator modes. Each overload only accepts a method that returns
@@ -13,13 +17,13 @@ type AsyncResult = PromiseLike<unknown> | AsyncIterable<unknown>;
  */
 export interface RetryableDecorator {
   /** Legacy `experimentalDecorators` form (NestJS). */
-  <T extends (...args: any[]) => AsyncResult>(
+  <T extends (...args: any[]) => PromiseOrAsyncIterable>(
     target: object,
     propertyKey: string | symbol,
     descriptor: TypedPropertyDescriptor<T>,
   ): TypedPropertyDescriptor<T> | void;
   /** TC39 standard form (TypeScript 5+ without the flag). */
-  <This, T extends (this: This, ...args: any[]) => AsyncResult>(value: T, context: ClassMethodDecoratorContext<This, T>): T | void;
+  <This, T extends (this: This, ...args: any[]) => PromiseOrAsyncIterable>(value: T, context: ClassMethodDecoratorContext<This, T>): T | void;
 }
 
 /**

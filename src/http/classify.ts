@@ -1,3 +1,4 @@
+import { findInCauseChain } from './cause-chain.js';
 import { readHeader } from './server-hints.js';
 import type { FailureKind } from '../coordination/coordinator.js';
 
@@ -24,23 +25,33 @@ function isNetworkFailure(error: ErrorFields): boolean {
   return cause !== null && typeof cause === 'object' && (isNetworkCode(cause.code) || isNetworkCode((cause.cause as ErrorFields | undefined)?.code));
 }
 
-function statusOf(error: ErrorFields): number | undefined {
+function ownStatus(error: ErrorFields): number | undefined {
   const status = error.status ?? error.statusCode ?? error.response?.status;
   return typeof status === 'number' ? status : undefined;
+}
+
+/** The status of the error, or of the nearest error it wraps: a wrapped 429 is still a 429. */
+function statusOf(error: object): number | undefined {
+  return findInCauseChain(error, ownStatus);
 }
 
 /** A 429: the upstream is limiting us, so the retry follows the rate-limit schedule. Never throws. */
 export function isRateLimitError(error: unknown): boolean {
   try {
-    return error !== null && typeof error === 'object' && statusOf(error as ErrorFields) === 429;
+    return error !== null && typeof error === 'object' && statusOf(error) === 429;
   } catch {
     return false;
   }
 }
 
-function isInsufficientQuota(error: ErrorFields): boolean {
+function isOwnInsufficientQuota(error: ErrorFields): true | undefined {
   const body = error.error as ErrorFields | undefined;
-  return [error.code, error.type, body?.code, body?.type].includes('insufficient_quota');
+  return [error.code, error.type, body?.code, body?.type].includes('insufficient_quota') || undefined;
+}
+
+/** Anywhere in the cause chain: a wrapper must not make an empty quota worth waiting for. */
+function isInsufficientQuota(error: object): boolean {
+  return findInCauseChain(error, isOwnInsufficientQuota) === true;
 }
 
 function className(error: object): string | undefined {
@@ -58,12 +69,12 @@ export function isRetryableError(error: unknown): boolean {
   if (error === null || typeof error !== 'object') return true;
   try {
     const fields = error as ErrorFields;
-    if (isInsufficientQuota(fields)) return false;
+    if (isInsufficientQuota(error)) return false;
     if (fields.name === 'AbortError' || ABORT_CLASSES.has(className(error) ?? '')) return false;
     const shouldRetry = readHeader(error, 'x-should-retry');
     if (shouldRetry === 'true') return true;
     if (shouldRetry === 'false') return false;
-    const status = statusOf(fields);
+    const status = statusOf(error);
     if (status !== undefined) return RETRYABLE_STATUSES.has(status) || (status >= 500 && status <= 599);
     if (error instanceof TypeError) return isNetworkFailure(fields);
     if (PROGRAMMING_ERRORS.some((ProgrammingError) => error instanceof ProgrammingError)) return false;

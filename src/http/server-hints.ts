@@ -1,20 +1,33 @@
 /**
  * What the server said about waiting, read from an error's response headers. Pure: `now` is passed
  * in. Headers may be a WHATWG `Headers` (openai v5+, fetch), a plain object (openai v4, node:http,
- * axios) on `error.headers` or on `error.response.headers`.
+ * axios) on `error.headers` or on `error.response.headers`, of the error or of an error it wraps.
  */
+
+import { findInCauseChain } from './cause-chain.js';
 
 type HeaderBag = { get(name: string): string | null } | Record<string, unknown>;
 
-function headersOf(error: unknown): HeaderBag | undefined {
-  if (error === null || typeof error !== 'object') return undefined;
+function headersOf(error: object): HeaderBag | undefined {
   const own = (error as { headers?: unknown }).headers;
   const headers = own ?? (error as { response?: { headers?: unknown } }).response?.headers;
   return headers !== null && typeof headers === 'object' ? (headers as HeaderBag) : undefined;
 }
 
-/** One header's value, case-insensitively, or undefined. Never throws, even on hostile objects. */
+/**
+ * One header's value, case-insensitively, from the error or else the nearest error in its `cause`
+ * chain that has it (a wrapped 429 keeps its `retry-after`), or undefined. Never throws, even on
+ * hostile objects.
+ */
 export function readHeader(error: unknown, name: string): string | undefined {
+  try {
+    return findInCauseChain(error, (link) => readOwnHeader(link, name));
+  } catch {
+    return undefined;
+  }
+}
+
+function readOwnHeader(error: object, name: string): string | undefined {
   try {
     const headers = headersOf(error);
     if (headers === undefined) return undefined;

@@ -27,7 +27,10 @@ describe('the chat service demo', () => {
     expect(lines).toContain('answer: Echo: Say hello in five words.');
     expect(lines).toContain('answer: Echo: Count from one to five. (6 chunks)');
     expect(lines).toContain('give up ChatService.extract after 1 attempt (not-retryable): RateLimitError 429 insufficient_quota');
-    expect(lines).toContain('failed: RateLimitError 429 insufficient_quota');
+    expect(lines.slice(-2)).toEqual([
+      'failed: RateLimitError 429 insufficient_quota',
+      '\ndone: 3 calls as planned; the last one fails on purpose: insufficient_quota is never retried',
+    ]);
     // Six requests: three for complete, two for stream, one for extract.
     expect(lines.filter((line) => line.startsWith('[server] #'))).toHaveLength(6);
   }, 10_000); // the built-in delays: up to 1.25 s + 2 s + 1 s of waiting
@@ -41,6 +44,7 @@ describe('the chat service demo', () => {
       expect(api.requests.map((r) => (r.body as { model: string }).model)).toEqual(['gpt-test', 'gpt-test', 'gpt-test']);
       expect(lines.some((line) => line.startsWith('[server]') || line.startsWith('retry '))).toBe(false);
       expect(lines).toContain('answer: {"city":"example","country":"example"}');
+      expect(lines.at(-1)).toBe('\ndone: 3 calls, all answered');
     } finally {
       await api.close();
     }
@@ -52,6 +56,7 @@ describe('the chat service demo', () => {
       const lines: string[] = [];
       await expect(runChatDemo({ OPENAI_API_KEY: 'sk-wrong', OPENAI_BASE_URL: api.url }, (line) => lines.push(line))).resolves.toBe(1);
       expect(lines).toContain('failed: AuthenticationError 401 invalid_api_key');
+      expect(lines.at(-1)).toBe('\ndone: 3 calls, 1 failed unexpectedly');
       expect(api.requests.map((r) => (r.body as { model: string }).model)).toEqual(['gpt-4o-mini', 'gpt-4o-mini', 'gpt-4o-mini']);
     } finally {
       await api.close();

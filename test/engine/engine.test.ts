@@ -1,6 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { retry, RetryBudget, type RetryEvent, type GiveUpEvent, type RetryOptions } from '../../src/index.js';
+import { captureHookWarningsPerTest } from '../support/hook-warnings.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { gaps, httpError, observe, scripted } from '../support/scripted.js';
 import { useVirtualTimePerTest } from '../support/virtual-time.js';
@@ -8,6 +9,7 @@ import { useVirtualTimePerTest } from '../support/virtual-time.js';
 const exact: RetryOptions = { jitter: 'none', initialDelay: 100, multiplier: 2, maxDelay: 10_000 };
 
 useVirtualTimePerTest();
+const takeHookWarnings = captureHookWarningsPerTest();
 
 describe('attempts and delays', () => {
   test('maxRetries counts retries after the first call, with exact exponential waits', async () => {
@@ -205,32 +207,22 @@ describe('hooks', () => {
   });
 
   test('a throwing or rejecting onRetry is reported as a warning and the retries go on', async () => {
-    const warnings: Error[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
-    process.on('warning', onWarning);
-    try {
-      let hookCalls = 0;
-      const fn = scripted([httpError(503), httpError(503)], 'ok');
-      const outcome = observe(retry(fn, {
-        ...exact,
-        onRetry: () => {
-          hookCalls++;
-          if (hookCalls === 1) throw new Error('logger down');
-          return Promise.reject(new Error('async logger down')) as never;
-        },
-      }));
-      await vi.runAllTimersAsync();
-      expect(await outcome).toEqual({ status: 'fulfilled', value: 'ok' });
-      vi.useRealTimers();
-      await new Promise((resolve) => setImmediate(resolve));
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(warnings.map((w) => (w as { code?: string }).code)).toEqual(['RETRYABLE_HOOK_ERROR', 'RETRYABLE_HOOK_ERROR']);
-      expect(warnings[0]!.message).toContain('logger down');
-      expect(warnings[1]!.message).toContain('async logger down');
-    } finally {
-      process.off('warning', onWarning);
-      vi.useFakeTimers();
-    }
+    let hookCalls = 0;
+    const fn = scripted([httpError(503), httpError(503)], 'ok');
+    const outcome = observe(retry(fn, {
+      ...exact,
+      onRetry: () => {
+        hookCalls++;
+        if (hookCalls === 1) throw new Error('logger down');
+        return Promise.reject(new Error('async logger down')) as never;
+      },
+    }));
+    await vi.runAllTimersAsync();
+    expect(await outcome).toEqual({ status: 'fulfilled', value: 'ok' });
+    const warnings = takeHookWarnings();
+    expect(warnings.map((w) => w.code)).toEqual(['RETRYABLE_HOOK_ERROR', 'RETRYABLE_HOOK_ERROR']);
+    expect(warnings[0]!.message).toContain('the onRetry hook threw; the call went on as if it had not. Error: logger down');
+    expect(warnings[1]!.message).toContain('the onRetry hook threw; the call went on as if it had not. Error: async logger down');
   });
 
   test('retryIf replaces the default rule and sees the attempt', async () => {
@@ -246,13 +238,11 @@ describe('hooks', () => {
   test('a throwing retryIf stops the retries and the original error reaches the caller', async () => {
     const failure = httpError(503);
     const fn = scripted([failure], 'ok');
-    const onWarning = vi.fn();
-    process.on('warning', onWarning);
     const outcome = observe(retry(fn, { ...exact, retryIf: () => { throw new Error('bad rule'); } }));
     await vi.runAllTimersAsync();
-    process.off('warning', onWarning);
     expect((await outcome as { reason: unknown }).reason).toBe(failure);
     expect(fn.callTimes).toHaveLength(1);
+    expect(takeHookWarnings()).toEqual([{ code: 'RETRYABLE_HOOK_ERROR', message: expect.stringContaining('the retryIf hook threw; the call went on as if it had not. Error: bad rule') }]);
   });
 });
 
@@ -605,18 +595,13 @@ describe('cancellation, the less common ways', () => {
 
 describe('hook failures are reported with what was thrown', () => {
   async function warningsFrom(onRetry: () => unknown): Promise<string[]> {
-    const messages: string[] = [];
-    const onWarning = (warning: Error) => messages.push(warning.message);
-    process.on('warning', onWarning);
-    try {
-      const outcome = observe(retry(scripted([httpError(503)], 'ok'), { ...exact, onRetry }));
-      await vi.runAllTimersAsync();
-      expect(await outcome).toEqual({ status: 'fulfilled', value: 'ok' });
-      await new Promise((resolve) => process.nextTick(resolve));
-      return messages;
-    } finally {
-      process.off('warning', onWarning);
-    }
+    const outcome = observe(retry(scripted([httpError(503)], 'ok'), { ...exact, onRetry }));
+    await vi.runAllTimersAsync();
+    expect(await outcome).toEqual({ status: 'fulfilled', value: 'ok' });
+    return takeHookWarnings().map((warning) => {
+      expect(warning.code).toBe('RETRYABLE_HOOK_ERROR');
+      return warning.message;
+    });
   }
 
   test('an Error with its stack, one without a stack by its message, anything else as text', async () => {

@@ -1,6 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { retry, RetryBudget, Retryable, type GiveUpEvent, type RetryEvent, type RetryOptions } from '../../src/index.js';
+import { captureHookWarningsPerTest } from '../support/hook-warnings.js';
 import { gaps, httpError, observe, scripted } from '../support/scripted.js';
 
 // Faults and bad input through the whole engine: what is thrown, what the hooks do, what a
@@ -9,25 +10,15 @@ import { gaps, httpError, observe, scripted } from '../support/scripted.js';
 
 const exact = { jitter: 'none', initialDelay: 100, multiplier: 2, maxDelay: 10_000 } as const satisfies RetryOptions;
 
-let warnings: Error[];
-const onWarning = (warning: Error) => warnings.push(warning);
+const takeHookWarnings = captureHookWarningsPerTest();
 
 beforeEach(() => {
-  warnings = [];
-  process.on('warning', onWarning);
   vi.useFakeTimers({ now: 0 });
 });
 afterEach(() => {
   expect(vi.getTimerCount()).toBe(0);
   vi.useRealTimers();
-  process.off('warning', onWarning);
 });
-
-/** process.emitWarning emits on the next tick, which fake timers leave real. */
-async function hookWarnings(): Promise<{ code: unknown; message: string }[]> {
-  await new Promise((resolve) => process.nextTick(resolve));
-  return warnings.map((warning) => ({ code: (warning as { code?: unknown }).code, message: warning.message }));
-}
 
 /** Runs `retry` to its end in virtual time and records every hook event. */
 async function run(fn: Parameters<typeof retry>[0], options: RetryOptions) {
@@ -233,7 +224,7 @@ describe('hooks that fail never change the outcome', () => {
     const { result } = await run(fn, { ...exact, onRetry: () => { throw make(); } });
     expect(result).toEqual({ status: 'fulfilled', value: 'ok' });
     expect(fn.callTimes).toEqual([0, 100, 300]);
-    const reported = await hookWarnings();
+    const reported = takeHookWarnings();
     expect(reported.map((w) => w.code)).toEqual(['RETRYABLE_HOOK_ERROR', 'RETRYABLE_HOOK_ERROR']);
     expect(reported[0]!.message).toContain('the onRetry hook threw');
   });
@@ -243,7 +234,7 @@ describe('hooks that fail never change the outcome', () => {
     const { result } = await run(fn, { ...exact, onRetry: (() => Promise.reject(make())) as never });
     expect(result).toEqual({ status: 'fulfilled', value: 'ok' });
     expect(fn.callTimes).toEqual([0, 100]);
-    expect((await hookWarnings()).map((w) => w.code)).toEqual(['RETRYABLE_HOOK_ERROR']);
+    expect(takeHookWarnings().map((w) => w.code)).toEqual(['RETRYABLE_HOOK_ERROR']);
   });
 
   test('onGiveUp throwing or rejecting: the caller gets the original error, and the failure is reported', async () => {
@@ -252,7 +243,7 @@ describe('hooks that fail never change the outcome', () => {
     const rejected = await run(alwaysRejecting(failure), { ...exact, onGiveUp: (() => Promise.reject(new Error('async giveUp logger down'))) as never });
     expect((thrown.result as { reason: unknown }).reason).toBe(failure);
     expect((rejected.result as { reason: unknown }).reason).toBe(failure);
-    const reported = await hookWarnings();
+    const reported = takeHookWarnings();
     expect(reported.map((w) => w.code)).toEqual(['RETRYABLE_HOOK_ERROR', 'RETRYABLE_HOOK_ERROR']);
     expect(reported[0]!.message).toContain('the onGiveUp hook threw');
     expect(reported[0]!.message).toContain('giveUp logger down');
@@ -268,7 +259,7 @@ describe('hooks that fail never change the outcome', () => {
     expect((result as { reason: unknown }).reason).toBe(second);
     expect(fn.callTimes).toEqual([0, 100]);
     expect(giveUps[0]).toMatchObject({ attempts: 2, reason: 'not-retryable' });
-    const reported = await hookWarnings();
+    const reported = takeHookWarnings();
     expect(reported.map((w) => w.code)).toEqual(['RETRYABLE_HOOK_ERROR']);
     expect(reported[0]!.message).toContain('the retryIf hook threw');
     expect(reported[0]!.message).toContain('bad rule');
@@ -281,7 +272,7 @@ describe('hooks that fail never change the outcome', () => {
     expect((result as { reason: unknown }).reason).toBe(failure);
     expect(fn.callTimes).toEqual([0]);
     expect(giveUps[0]!.reason).toBe('not-retryable');
-    const reported = await hookWarnings();
+    const reported = takeHookWarnings();
     expect(reported.map((w) => w.code)).toEqual(['RETRYABLE_HOOK_ERROR']);
     expect(reported[0]!.message).toContain('the retryIf hook threw');
     expect(reported[0]!.message).toContain('async rule');
@@ -295,7 +286,7 @@ describe('hooks that fail never change the outcome', () => {
       expect((result as { reason: unknown }).reason).toBe(failure);
       expect(fn.callTimes).toHaveLength(1);
     }
-    expect(await hookWarnings()).toEqual([]);
+    expect(takeHookWarnings()).toEqual([]);
   });
 
   test('a throwing retryIf under a timeout leaves no timer behind', async () => {
@@ -304,7 +295,7 @@ describe('hooks that fail never change the outcome', () => {
     const { result } = await run(fn, { ...exact, timeout: 5000, attemptTimeout: 1000, retryIf: () => { throw new Error('bad rule'); } });
     expect((result as { reason: unknown }).reason).toBe(failure);
     expect(fn.callTimes).toEqual([0]);
-    expect(await hookWarnings()).toHaveLength(1);
+    expect(takeHookWarnings()).toEqual([{ code: 'RETRYABLE_HOOK_ERROR', message: expect.stringContaining('the retryIf hook threw; the call went on as if it had not. Error: bad rule') }]);
   });
 
   test('an onRetry that aborts the caller ends the call with signal.reason, with no wait left behind', async () => {

@@ -8,6 +8,7 @@ import {
   Retryable,
   type AttemptContext,
   type Jitter,
+  type PromiseOrAsyncIterable,
   type RetryableDecorator,
   type RetryOptions,
 } from '../../src/index.js';
@@ -89,6 +90,12 @@ expectTypeOf<ChatService['count']>().toEqualTypeOf<(...ids: readonly number[]) =
 expectTypeOf<ChatService['stream']>().returns.toEqualTypeOf<AsyncGenerator<string, void, undefined>>();
 expectTypeOf(new ChatService().find('1', Number)).toEqualTypeOf<Promise<number | undefined>>();
 expectTypeOf(ChatService.create).toEqualTypeOf<() => Promise<ChatService>>();
+
+// The name the compiler shows when a method returns something else.
+expectTypeOf<Promise<string>>().toExtend<PromiseOrAsyncIterable>();
+expectTypeOf<AsyncGenerator<string>>().toExtend<PromiseOrAsyncIterable>();
+expectTypeOf<number>().not.toExtend<PromiseOrAsyncIterable>();
+expectTypeOf<Iterable<string>>().not.toExtend<PromiseOrAsyncIterable>();
 
 // Call forms.
 expectTypeOf(Retryable()).toEqualTypeOf<RetryableDecorator>();
