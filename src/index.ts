@@ -10,4 +10,8 @@ export { getRetryPolicy, RETRY_POLICY_METADATA } from './entry-points/metadata.j
 export { setRetryDefaults, resetRetryDefaults } from './policy/defaults.js';
 export { BUILT_IN_DEFAULTS } from './policy/policy.js';
 export { RetryBudget, type RetryBudgetOptions } from './coordination/budget.js';
+export { Upstream, type UpstreamOptions } from './coordination/upstream.js';
+export type { UpstreamStore, Transition } from './coordination/upstream-store.js';
+export type { UpstreamState } from './coordination/upstream-state.js';
+export type { AdmissionRequest, AttemptOutcome, Coordinator, CoordinatorAnswer, FailureKind, RetryRequest, WaitReason } from './coordination/coordinator.js';
 export type { GiveUpEvent, GiveUpReason, Jitter, RetryClock, RetryEvent, RetryOptions, RetryPolicy } from './policy/options.js';

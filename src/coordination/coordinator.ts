@@ -40,6 +40,12 @@ export interface AdmissionRequest {
 }
 
 export interface RetryRequest extends AdmissionRequest {
+  /**
+   * How long the call may still wait in all: what its own remaining retries would wait at most,
+   * and what is left of its `timeout`. A coordinator holding it longer (say, for an outage's
+   * probe) should refuse instead.
+   */
+  readonly patience: number;
   readonly failure: FailureKind;
   /** The firm hint (`retry-after-ms`/`retry-after`) in ms, if the server sent one. */
   readonly firmHint: number | undefined;
@@ -51,10 +57,11 @@ export interface RetryRequest extends AdmissionRequest {
 
 /**
  * `wait`: go after this many ms (the whole wait: a retry's answer replaces the call's own delay,
- * and should not be shorter than the firm hint). `refuse`: give up now with the last error.
+ * and should not be shorter than the firm hint); with `askAgain`, ask `admit` again after it
+ * (an outage's probe is still out). `refuse`: give up now with the last error.
  */
 export type CoordinatorAnswer =
-  | { readonly wait: number; readonly reason: WaitReason }
+  | { readonly wait: number; readonly reason: WaitReason; readonly askAgain?: boolean }
   | { readonly refuse: GiveUpReason };
 
 export interface AttemptOutcome {

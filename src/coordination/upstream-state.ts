@@ -120,12 +120,14 @@ export function recordFailure(state: UpstreamState, outcome: AttemptOutcome): vo
   }
 }
 
-/** When the retry after a failure may go: paced behind other refused calls, or after the probe. */
+/** When the retry after a failure may go: paced behind other refused calls, or at the next probe. */
 export function scheduleRetry(state: UpstreamState, request: RetryRequest): CoordinatorAnswer {
   const { now, ownDelay, firmHint, maxWait } = request;
   if (request.failure === 'rate-limit') return pace(state, now, firmHint ?? Math.min(ownDelay, 1000 / state.rate), maxWait, ownDelay);
-  if (state.downSince !== 0) return awaitProbe(state, now, request.patience, ownDelay);
-  return { wait: Math.max(ownDelay, state.coolDownUntil - now), reason: 'backoff' };
+  // While down, a call comes back no sooner than its own backoff (a lone caller's retries are its
+  // only probes) nor than the next probe; `admit` then lets one of them probe.
+  const wait = Math.max(ownDelay, state.coolDownUntil - now, state.downSince === 0 ? 0 : state.probeAt - now);
+  return { wait, reason: wait > ownDelay ? (state.downSince === 0 ? 'cool-down' : 'probe') : 'backoff' };
 }
 
 /**
@@ -140,33 +142,28 @@ function pace(state: UpstreamState, now: number, earliest: number, maxWait: numb
   return { wait: slot - now, reason: slot - now > ownDelay ? 'paced' : 'backoff' };
 }
 
-/** While down, one call probes at a time; the others come back when its outcome is known. */
-function awaitProbe(state: UpstreamState, now: number, patience: number, ownDelay: number): CoordinatorAnswer {
-  const untilProbe = Math.max(0, state.probeAt - now);
-  if (!state.probeTaken) {
-    // This call probes. A lone caller keeps its own, longer schedule: its retries are its only probes.
-    state.probeTaken = true;
-    return { wait: untilProbe, reason: 'probe' };
-  }
-  const wait = untilProbe + WAIT_AFTER_PROBE_MS;
-  if (wait > patience) return { refuse: 'outage' };
-  return { wait: Math.max(wait, Math.min(ownDelay, patience)), reason: 'probe' };
-}
+/** A probe out longer than this is taken for lost. */
+const PROBE_LEASE_MS = 30_000;
+/** Waiting calls look again this often while a probe is out. */
+const PROBE_POLL_MS = 250;
 
-/** Waiting calls come back this long after a probe starts, by when it has usually answered. */
-const WAIT_AFTER_PROBE_MS = 100;
-
-/** Whether an attempt may start now: held while down (except the probe) and spread after recovery. */
+/**
+ * Whether an attempt may start now. While down, the first call at or after the probe time probes
+ * and the others wait for its outcome; after its success they are spread over a short window;
+ * during a server's cool-down, new calls take paced slots after it.
+ */
 export function admit(state: UpstreamState, request: AdmissionRequest): CoordinatorAnswer {
   const { now, random } = request;
   if (state.downSince !== 0) {
+    // A probe that never reported (its caller went away mid-attempt) frees its turn after a while.
+    if (state.probeTaken && now >= state.probeAt + PROBE_LEASE_MS) state.probeTaken = false;
     if (!state.probeTaken && now >= state.probeAt) {
       state.probeTaken = true;
       return { wait: 0, reason: 'probe' };
     }
-    return { wait: Math.max(state.probeAt - now, 0) + WAIT_AFTER_PROBE_MS, reason: 'probe' };
+    return { wait: state.probeTaken ? PROBE_POLL_MS : state.probeAt - now, reason: 'probe', askAgain: true };
   }
   if (now < state.releaseUntil) return { wait: random() * (state.releaseUntil - now), reason: 'probe' };
-  if (request.attempt === 1 && now < state.coolDownUntil) return pace(state, now, state.coolDownUntil - now, request.maxWait, 0);
+  if (request.attempt === 1 && now < state.coolDownUntil && state.rate > 0) return pace(state, now, state.coolDownUntil - now, Infinity, 0);
   return { wait: 0, reason: 'backoff' };
 }

@@ -1,7 +1,7 @@
 import type { CoordinatorAnswer } from '../coordination/coordinator.js';
 import { failureKind, errorStatus, isRetryableError } from '../http/classify.js';
 import { retryAfterMs } from '../http/server-hints.js';
-import { decide, longestWait, planRetry, type FailedAttempt } from '../policy/decide.js';
+import { decide, longestWait, patience, planRetry, type FailedAttempt } from '../policy/decide.js';
 import type { GiveUpReason, RetryPolicy } from '../policy/options.js';
 import { onAbort } from './abort-fanout.js';
 import { Attempt, passAttemptTo, runFirstAttempt, runInAttempt, takeFirstAttempt } from './attempt-context.js';
@@ -27,7 +27,7 @@ export function callWithRetry(
   args: readonly unknown[],
   callerSignal: AbortSignal | undefined,
 ): Promise<unknown> {
-  const { coordinator } = policy;
+  const { upstream: coordinator } = policy;
   // Aborted before it began: the engine never takes charge, so no hook runs and nothing is held.
   if (callerSignal?.aborted) return Promise.reject(callerSignal.reason);
   if (policy.watchFromStart || (coordinator !== undefined && !coordinator.calm)) {
@@ -87,6 +87,8 @@ class RetryingCall {
   private readonly stopCallerWatch: () => void;
   private deadlineTimer: unknown;
   private deadlinePassed = false;
+  /** Holds by a coordinator end by this time: the call's patience, from its own schedule. */
+  private patientUntil: number;
   private attemptsRun = 0;
   private running: Attempt | undefined;
   private wake: ((completed: boolean) => void) | undefined;
@@ -102,6 +104,7 @@ class RetryingCall {
     const { clock, timeout } = policy;
     this.startedAt = clock.now();
     this.deadline = timeout === undefined ? Infinity : this.startedAt + timeout;
+    this.patientUntil = this.startedAt + patience(policy, 1, this.startedAt, this.deadline);
     if (timeout !== undefined) this.deadlineTimer = clock.setTimeout(() => this.deadlineReached(), timeout);
     this.stopCallerWatch = callerSignal === undefined ? () => {} : onAbort(callerSignal, () => this.callerAborted());
   }
@@ -120,7 +123,7 @@ class RetryingCall {
         const attempt = admitted instanceof Attempt ? admitted : await admitted;
         try {
           const value = await this.runAttempt(attempt);
-          this.policy.coordinator?.recordSuccess(this.policy.clock.now());
+          this.policy.upstream?.recordSuccess(this.policy.clock.now());
           return value;
         } catch (attemptError) {
           if (GiveUp.is(attemptError)) throw attemptError;
@@ -139,7 +142,7 @@ class RetryingCall {
   /** Decides about the failed attempt and waits as decided; throws GiveUp to end the call. */
   private async waitBeforeRetry(attempt: Attempt, error: unknown, previousDelay: number | undefined): Promise<number> {
     const { policy } = this;
-    const { coordinator, clock, random } = policy;
+    const { upstream: coordinator, clock, random } = policy;
     const now = clock.now();
     const failure = failureKind(error, attempt.timedOut);
     const firmHint = retryAfterMs(error, now);
@@ -155,9 +158,12 @@ class RetryingCall {
     };
     const plan = planRetry(policy, failed, random);
     let answer: CoordinatorAnswer | undefined;
+    const patienceLeft = patience(policy, attempt.attempt, now, this.deadline);
+    this.patientUntil = now + patienceLeft;
     if (plan.retry && coordinator !== undefined) {
       const maxWait = longestWait(policy, now, this.deadline);
-      answer = await this.ask(() => coordinator.scheduleRetry({ now, attempt: attempt.attempt + 1, maxWait, random, failure, firmHint, ownDelay: plan.delay, error }));
+      const request = { now, attempt: attempt.attempt + 1, maxWait, patience: patienceLeft, random, failure, firmHint, ownDelay: plan.delay, error };
+      answer = await this.ask(() => coordinator.scheduleRetry(request));
     }
     const decision = decide(policy, plan, answer, failed);
     if (!decision.retry) throw this.giveUp(error, decision.reason);
@@ -169,15 +175,21 @@ class RetryingCall {
 
   /** The next attempt, once a busy coordinator lets it start; synchronous when nothing holds it. */
   private admit(number: number, lastError: unknown, retrying: boolean): Attempt | Promise<Attempt> {
-    const { coordinator, clock, random } = this.policy;
+    const { upstream: coordinator, clock, random } = this.policy;
     if (coordinator === undefined || coordinator.calm) return this.newAttempt(number, lastError);
     const now = clock.now();
     const answer = this.ask(() => coordinator.admit({ now, attempt: number, maxWait: longestWait(this.policy, now, this.deadline), random }));
     const hold = (word: CoordinatorAnswer | undefined): Attempt | Promise<Attempt> => {
-      if (word === undefined || !('wait' in word) || word.wait <= 0) return this.newAttempt(number, lastError);
+      if (word !== undefined && 'refuse' in word) return retrying ? Promise.reject(this.giveUp(lastError, word.refuse)) : this.newAttempt(number, lastError);
+      if (word === undefined || word.wait <= 0) return this.newAttempt(number, lastError);
+      // An open-ended hold (an outage's probe) past the call's patience: a retry gives up; a first
+      // attempt goes, and the server decides.
+      if (word.askAgain === true && now + word.wait > this.patientUntil) {
+        return retrying ? Promise.reject(this.giveUp(lastError, 'outage')) : this.newAttempt(number, lastError);
+      }
       return this.sleep(word.wait).then((completed) => {
         if (!completed) throw this.stopped(retrying ? lastError : timeoutReason('timeout', this.policy.timeout));
-        return this.newAttempt(number, lastError);
+        return word.askAgain === true ? this.admit(number, lastError, retrying) : this.newAttempt(number, lastError);
       });
     };
     return isPromiseLike(answer) ? answer.then(hold) : hold(answer);

@@ -39,21 +39,22 @@ export function backoffDelay(schedule: BackoffSchedule, retry: number, previousD
 }
 
 /**
- * How far past a server's hint a crowd told the same time is spread, as a multiple of the hint: the
- * hint gives the timescale of the limit. At 9, 100 clients told "1 s" by a 10/s limit arrive at
- * about its pace (see the contention benchmark), and a lone client told "250 ms" waits at most 2.5 s.
+ * How far past a server's firm hint a call may be spread, as a share of the hint at the first retry,
+ * doubling at each retry after it. Small, so a lone caller told "1 s" is back by 1.2 s; a crowd told
+ * the same time is spread by its Upstream's pacing instead, and callers that share nothing spread
+ * more with every refusal.
  */
-export const HINT_SPREAD_RATIO = 9;
+export const HINT_SPREAD_RATIO = 0.2;
 
 /**
  * The wait when the server named a least wait (`floor`): never shorter than the floor, with a
  * random spread on top so that clients told the same time do not return in one wave. The spread is
- * at most the backoff's own window and `HINT_SPREAD_RATIO` times the hint, and the result never
- * exceeds `maxDelay`.
+ * at most the backoff's own window and `HINT_SPREAD_RATIO · 2^(k-1)` times the hint, and the result
+ * never exceeds `maxDelay`.
  */
 export function delayAfterServerHint(schedule: BackoffSchedule, retry: number, floor: number, random: () => number): number {
   if (floor >= schedule.maxDelay) return schedule.maxDelay;
   if (schedule.jitter === 'none') return floor;
-  const spread = Math.min(exponentialDelay(schedule, retry), schedule.maxDelay - floor, HINT_SPREAD_RATIO * floor);
+  const spread = Math.min(exponentialDelay(schedule, retry), schedule.maxDelay - floor, HINT_SPREAD_RATIO * 2 ** (retry - 1) * floor);
   return floor + random() * spread;
 }

@@ -1,7 +1,7 @@
 import type { CoordinatorAnswer, WaitReason } from '../coordination/coordinator.js';
 import { isRateLimitError } from '../http/classify.js';
 import { rateLimitResetMs, retryAfterMs } from '../http/server-hints.js';
-import { backoffDelay, delayAfterServerHint } from './backoff.js';
+import { backoffDelay, delayAfterServerHint, exponentialDelay } from './backoff.js';
 import type { GiveUpReason, RetryPolicy } from './options.js';
 
 /**
@@ -62,6 +62,20 @@ export function planRetry(policy: RetryPolicy, failed: FailedAttempt, random: ()
   if (softHint === undefined || softHint <= backoff) return { retry: true, delay: backoff, serverHint: softHint, firmHint: undefined, reason: 'backoff' };
   const delay = delayAfterServerHint(schedule, failed.attempt, Math.min(softHint, policy.maxDelay), random);
   return { retry: true, delay, serverHint: softHint, firmHint: undefined, reason: 'server-hint' };
+}
+
+/**
+ * How long a call may still wait in all after attempt `failedAttempt`: what its remaining retries
+ * would wait at most under its own schedule, and no later than its deadline.
+ */
+export function patience(policy: RetryPolicy, failedAttempt: number, now: number, deadline: number): number {
+  let total = 0;
+  for (let retry = failedAttempt; retry <= policy.maxRetries && total < deadline - now; retry++) {
+    const delay = exponentialDelay(policy, retry);
+    if (delay === 0) break; // and so are all after it (initialDelay 0)
+    total += delay;
+  }
+  return Math.min(total, deadline - now);
 }
 
 /** The longest a call may wait from `now`: its `maxDelay`, and what is left before its deadline. */

@@ -41,6 +41,8 @@ export type GiveUpReason =
   | 'hint-exceeds-max-delay'
   | 'deadline'
   | 'budget'
+  | 'paced'
+  | 'outage'
   | 'aborted';
 
 /** What `onGiveUp` receives once, when a call fails for good. */
@@ -86,7 +88,13 @@ export interface RetryOptions {
    * arguments. Without it, the decorator looks for an `AbortSignal` argument or a `signal` field.
    */
   signal?: AbortSignal | ((...args: any[]) => AbortSignal | undefined);
-  /** Shares a retry allowance and server cool-downs across calls. */
+  /**
+   * The upstream limit these calls share (`new Upstream({ name })`), coordinating them with every
+   * other call to it; `false` turns coordination off. Default: an Upstream of this method's own
+   * (for `retry()`, of this options object).
+   */
+  upstream?: Coordinator | false;
+  /** Shares a retry allowance and server cool-downs across calls (superseded by `upstream`). */
   budget?: RetryBudget;
   /** A source of uniform numbers in [0, 1). Default `Math.random`. */
   random?: () => number;
@@ -110,10 +118,10 @@ export interface RetryPolicy {
   readonly onGiveUp: RetryOptions['onGiveUp'];
   readonly signal: RetryOptions['signal'];
   readonly budget: RetryBudget | undefined;
+  /** The coordinator in force: the `upstream`, the `budget`, or the options' own Upstream. */
+  readonly upstream: Coordinator | undefined;
   readonly random: () => number;
   readonly clock: RetryClock;
-  /** Who coordinates this policy's calls with others to the same upstream, if anyone. */
-  readonly coordinator: Coordinator | undefined;
   /** Timers must watch every call from its start (a `timeout` or an `attemptTimeout` is set). */
   readonly watchFromStart: boolean;
   /** The happy path's success handler: reports the success to the coordinator, passes the value on. */

@@ -1,5 +1,6 @@
 import type { BackoffSchedule } from './backoff.js';
 import type { Coordinator } from '../coordination/coordinator.js';
+import { Upstream } from '../coordination/upstream.js';
 import type { Jitter, RateLimitSchedule, RetryClock, RetryOptions, RetryPolicy } from './options.js';
 
 /**
@@ -15,18 +16,22 @@ export const BUILT_IN_DEFAULTS = Object.freeze({
   jitter: 'equal' as Jitter,
 });
 
-/** The 429 schedule where nobody chose one: a wait spread evenly over 10 s, as wide at every retry. */
+/**
+ * The 429 schedule where nobody chose one: the same short schedule as other failures. A lone caller
+ * after a 429 is back within a second, as with the OpenAI SDK; a crowd refused together is paced by
+ * its Upstream, not spread by a long schedule of its own.
+ */
 export const RATE_LIMIT_DEFAULTS = Object.freeze({
-  initialDelay: 10_000,
-  multiplier: 1,
-  jitter: 'full' as Jitter,
+  initialDelay: BUILT_IN_DEFAULTS.initialDelay,
+  multiplier: BUILT_IN_DEFAULTS.multiplier,
+  jitter: BUILT_IN_DEFAULTS.jitter,
 });
 
 const JITTERS: readonly Jitter[] = ['none', 'full', 'equal', 'decorrelated'];
 
 const OPTION_NAMES: readonly (keyof RetryOptions)[] = [
   'maxRetries', 'initialDelay', 'multiplier', 'maxDelay', 'jitter', 'rateLimit', 'timeout', 'attemptTimeout',
-  'retryIf', 'onRetry', 'onGiveUp', 'signal', 'budget', 'random', 'clock',
+  'retryIf', 'onRetry', 'onGiveUp', 'signal', 'upstream', 'budget', 'random', 'clock',
 ];
 
 // Looked up at each use, so that fake timers installed after import still take effect.
@@ -122,8 +127,13 @@ export function resolvePolicy(options: RetryOptions, applicationDefaults: RetryO
     check.fail(TypeError, 'clock', 'must have now, setTimeout and clearTimeout functions', clock);
   }
 
+  const { upstream } = merged;
+  if (upstream !== undefined && upstream !== false && !isCoordinator(upstream)) {
+    check.fail(TypeError, 'upstream', 'must be an Upstream or false', upstream);
+  }
   const resolvedClock = clock ?? systemClock;
-  const coordinator: Coordinator | undefined = budget;
+  // An explicit upstream wins; a budget alone is the coordinator it always was; else the options' own.
+  const coordinator: Coordinator | undefined = upstream === false ? budget : upstream ?? budget ?? ownUpstream(options, where);
   return Object.freeze({
     maxRetries,
     initialDelay,
@@ -138,9 +148,9 @@ export function resolvePolicy(options: RetryOptions, applicationDefaults: RetryO
     onGiveUp: merged.onGiveUp,
     signal,
     budget,
+    upstream: coordinator,
     random: merged.random ?? systemRandom,
     clock: resolvedClock,
-    coordinator,
     watchFromStart: timeout !== undefined || attemptTimeout !== undefined,
     passSuccess: coordinator === undefined ? undefined : <T>(value: T): T => {
       coordinator.recordSuccess(resolvedClock.now());
@@ -176,6 +186,21 @@ function rateLimitSchedule(check: OptionChecker, options: RetryOptions, applicat
   const schedule = { initialDelay: pick('initialDelay'), multiplier: pick('multiplier'), jitter: pick('jitter') };
   checkSchedule(check, 'rateLimit.', schedule);
   return Object.freeze({ ...(schedule as Required<RateLimitSchedule>), maxDelay });
+}
+
+function isCoordinator(value: unknown): value is Coordinator {
+  const candidate = value as Partial<Coordinator> | null;
+  return typeof candidate === 'object' && candidate !== null && typeof candidate.admit === 'function'
+    && typeof candidate.scheduleRetry === 'function' && typeof candidate.record === 'function' && typeof candidate.recordSuccess === 'function';
+}
+
+// One Upstream per options object: a decorated method's own options, or what a retry() call site passes.
+const ownUpstreams = new WeakMap<RetryOptions, Upstream>();
+
+function ownUpstream(options: RetryOptions, where: string): Upstream {
+  let upstream = ownUpstreams.get(options);
+  if (upstream === undefined) ownUpstreams.set(options, (upstream = new Upstream({ name: where })));
+  return upstream;
 }
 
 function isClock(value: unknown): value is RetryClock {

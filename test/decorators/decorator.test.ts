@@ -139,7 +139,8 @@ describe('retrying a method', () => {
     const clock = new ManualClock();
     class Service {
       readonly seen = new Map<number, number[]>();
-      @Retryable({ ...exact, clock })
+      // Coordination off: this test is about isolation, not about pacing 6,667 refused calls.
+      @Retryable({ ...exact, clock, upstream: false })
       async call(id: number): Promise<number> {
         const { attempt } = currentAttempt()!;
         (this.seen.get(id) ?? this.seen.set(id, []).get(id)!).push(attempt);
@@ -391,7 +392,7 @@ describe('bad input fails when the class is defined', () => {
   });
 
   test('an unknown option key (a typo) is named', () => {
-    expect(define({ maxRetry: 3 })).toThrow(new TypeError(`${where('ChatService', 'complete')}: unknown option "maxRetry"; the options are maxRetries, initialDelay, multiplier, maxDelay, jitter, rateLimit, timeout, attemptTimeout, retryIf, onRetry, onGiveUp, signal, budget, random, clock`));
+    expect(define({ maxRetry: 3 })).toThrow(new TypeError(`${where('ChatService', 'complete')}: unknown option "maxRetry"; the options are maxRetries, initialDelay, multiplier, maxDelay, jitter, rateLimit, timeout, attemptTimeout, retryIf, onRetry, onGiveUp, signal, upstream, budget, random, clock`));
   });
 
   test('positional arguments are validated too', () => {

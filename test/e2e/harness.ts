@@ -6,7 +6,7 @@
  * Waits are real but short: `initialDelay: 10`, `maxDelay: 200`, no jitter, and hints of tens of ms.
  */
 import type OpenAI from 'openai';
-import { resetRetryDefaults, setRetryDefaults, type GiveUpEvent, type RetryEvent, type RetryOptions } from 'retryable';
+import { resetRetryDefaults, setRetryDefaults, Upstream, type GiveUpEvent, type RetryEvent, type RetryOptions } from 'retryable';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
 import { ChatService } from '../../examples/chat-service.js';
 import { startLocalOpenAIServer, type LocalOpenAIServer } from '../../examples/local-openai-server.js';
@@ -50,6 +50,8 @@ export function useChatService(OpenAI: OpenAIConstructor): E2E {
     e2e.retryWith = (options = {}) =>
       setRetryDefaults({
         ...FAST,
+        // Each test its own upstream state: one test's outage must not hold the next one's calls.
+        upstream: new Upstream(),
         onRetry: (event) => { e2e.retries.push(event); },
         onGiveUp: (event) => { e2e.giveUps.push(event); },
         ...options,

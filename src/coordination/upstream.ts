@@ -1,0 +1,89 @@
+import type { AdmissionRequest, AttemptOutcome, Coordinator, CoordinatorAnswer, RetryRequest } from './coordinator.js';
+import { MemoryStore, type Transition, type UpstreamStore } from './upstream-store.js';
+import { admit, isCalm, recordFailure, recordSuccess, scheduleRetry } from './upstream-state.js';
+
+export interface UpstreamOptions {
+  /** Names the limit (one API key and model, one deployment); stores key their state by it. Default `'upstream'`. */
+  name?: string;
+  /** Where the state lives: in this process by default; `redisStore(client)` from `retryable/redis` for a fleet. */
+  store?: UpstreamStore;
+}
+
+let unnamed = 0;
+
+/**
+ * The shared state of one upstream limit, and the coordinator that the calls to it consult. A lone
+ * caller keeps its own short backoff; calls refused together are paced at the rate the upstream is
+ * seen to serve, in the order they were refused; while the upstream looks down, one call probes and
+ * the others wait for its outcome. Every decorated method has one by default; share one instance
+ * (`@Retryable({ upstream })`) among the methods and classes that call the same limit.
+ */
+export class Upstream implements Coordinator {
+  readonly name: string;
+  /** See `Coordinator.calm`; refreshed by every transition. */
+  calm = true;
+  private readonly store: UpstreamStore;
+
+  constructor(options: UpstreamOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError(`new Upstream(): options must be an object, got ${String(options)}`);
+    const { name, store } = options;
+    if (name !== undefined && (typeof name !== 'string' || name === '')) throw new TypeError(`new Upstream(): name must be a non-empty string, got ${JSON.stringify(name)}`);
+    if (store !== undefined && typeof (store as Partial<UpstreamStore> | null)?.apply !== 'function') {
+      throw new TypeError(`new Upstream(): store must have an apply method, got ${String(store)}`);
+    }
+    this.name = name ?? `upstream-${++unnamed}`;
+    this.store = store ?? new MemoryStore();
+  }
+
+  admit(request: AdmissionRequest): CoordinatorAnswer | Promise<CoordinatorAnswer> {
+    return this.answer(this.store.apply(this.name, admitting, request));
+  }
+
+  scheduleRetry(request: RetryRequest): CoordinatorAnswer | Promise<CoordinatorAnswer> {
+    return this.answer(this.store.apply(this.name, scheduling, request));
+  }
+
+  record(outcome: AttemptOutcome): void {
+    if (outcome.failure === undefined) this.recordSuccess(outcome.now);
+    else this.refresh(this.store.apply(this.name, failing, outcome));
+  }
+
+  /** On the happy path: no allocation beyond what the store needs. */
+  recordSuccess(now: number): void {
+    this.refresh(this.store.apply(this.name, succeeding, now));
+  }
+
+  private refresh(calm: boolean | Promise<boolean>): void {
+    if (typeof calm === 'boolean') this.calm = calm;
+    else calm.then((value) => (this.calm = value), () => {});
+  }
+
+  private answer(result: Answered | Promise<Answered>): CoordinatorAnswer | Promise<CoordinatorAnswer> {
+    if (!(result instanceof Promise)) {
+      this.calm = result.calm;
+      return result.answer;
+    }
+    return result.then((settled) => {
+      this.calm = settled.calm;
+      return settled.answer;
+    });
+  }
+}
+
+/** A transition's answer, and whether the upstream is calm after it. */
+interface Answered {
+  readonly answer: CoordinatorAnswer;
+  readonly calm: boolean;
+}
+
+// Module-level transitions, so that a call allocates no closure to run one.
+const admitting: Transition<AdmissionRequest, Answered> = (state, request) => ({ answer: admit(state, request), calm: isCalm(state, request.now) });
+const scheduling: Transition<RetryRequest, Answered> = (state, request) => ({ answer: scheduleRetry(state, request), calm: isCalm(state, request.now) });
+const failing: Transition<AttemptOutcome, boolean> = (state, outcome) => {
+  recordFailure(state, outcome);
+  return isCalm(state, outcome.now);
+};
+const succeeding: Transition<number, boolean> = (state, now) => {
+  recordSuccess(state, now);
+  return isCalm(state, now);
+};
