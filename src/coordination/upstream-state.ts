@@ -13,6 +13,8 @@ export interface UpstreamState {
   slowStart: boolean;
   /** The next free pacing slot, in ms of the clock. */
   nextSlot: number;
+  /** The latest slot handed out: until then, some refused call is waiting. */
+  waitingUntil: number;
   /** No attempt before this: the latest firm hint's end. */
   coolDownUntil: number;
   /** Until when calls are treated as contended and every attempt asks (ms of the clock). */
@@ -23,6 +25,8 @@ export interface UpstreamState {
   previousWindowSuccesses: number;
   /** Consecutive server errors, network failures and timeouts, across calls. */
   faults: number;
+  /** How many of those were first attempts: how many calls the streak has hit. */
+  faultedCalls: number;
   /** When the upstream was found down (0 while up). */
   downSince: number;
   /** While down: when the next probe may go, and whether a call has taken it. */
@@ -49,9 +53,9 @@ const RELEASE_MS = 500;
 
 export function initialUpstreamState(): UpstreamState {
   return {
-    rate: 0, slowStart: true, nextSlot: 0, coolDownUntil: 0, busyUntil: 0,
+    rate: 0, slowStart: true, nextSlot: 0, waitingUntil: 0, coolDownUntil: 0, busyUntil: 0,
     windowStart: 0, windowSuccesses: 0, previousWindowSuccesses: 0,
-    faults: 0, downSince: 0, probeAt: 0, probeTaken: false, releaseUntil: 0,
+    faults: 0, faultedCalls: 0, downSince: 0, probeAt: 0, probeTaken: false, releaseUntil: 0,
   };
 }
 
@@ -80,13 +84,14 @@ export function recordSuccess(state: UpstreamState, now: number): void {
   rollWindow(state, now);
   state.windowSuccesses++;
   state.faults = 0;
+  state.faultedCalls = 0;
   if (state.downSince !== 0) {
     state.downSince = 0;
     state.probeTaken = false;
     state.releaseUntil = now + RELEASE_MS;
   }
   // While contended, each success says the rate we send at is served: ask for a little more.
-  if (state.rate > 0 && now < state.busyUntil) state.rate += state.slowStart ? SLOW_START_STEP : STEADY_STEP;
+  if (now < state.busyUntil) state.rate = Math.max(state.rate, MIN_RATE) + (state.slowStart ? SLOW_START_STEP : STEADY_STEP);
 }
 
 export function recordFailure(state: UpstreamState, outcome: AttemptOutcome): void {
@@ -94,10 +99,11 @@ export function recordFailure(state: UpstreamState, outcome: AttemptOutcome): vo
   rollWindow(state, now);
   if (failure === 'rate-limit') {
     state.faults = 0;
+    state.faultedCalls = 0;
     if (firmHint !== undefined) state.coolDownUntil = Math.max(state.coolDownUntil, now + firmHint);
     if (state.rate === 0) {
-      // The first refusal: what was served in the last second is the best first guess.
-      state.rate = Math.max(MIN_RATE, state.windowSuccesses + state.previousWindowSuccesses);
+      // The first refusal: what was served in the last second is the best first guess (none: unknown).
+      state.rate = state.windowSuccesses + state.previousWindowSuccesses;
     } else if (attempt > 1 && now < state.busyUntil) {
       // A paced retry was refused: we send faster than the upstream serves.
       state.rate = Math.max(MIN_RATE, state.rate * CUT);
@@ -108,11 +114,13 @@ export function recordFailure(state: UpstreamState, outcome: AttemptOutcome): vo
   }
   if (failure === 'server' || failure === 'network' || failure === 'timeout') {
     state.faults++;
+    if (attempt === 1) state.faultedCalls++;
     if (state.downSince !== 0) {
       // The probe failed: the next one goes a gap later.
       state.probeTaken = false;
       state.probeAt = Math.max(state.probeAt, now + probeGap(state, now));
-    } else if (state.faults >= FAULTS_FOR_OUTAGE) {
+    } else if (state.faults >= FAULTS_FOR_OUTAGE && state.faultedCalls >= 2) {
+      // Down only when more than one call fails: a lone caller's own retries are its probes.
       state.downSince = now;
       state.probeTaken = false;
       state.probeAt = now + probeGap(state, now);
@@ -123,7 +131,11 @@ export function recordFailure(state: UpstreamState, outcome: AttemptOutcome): vo
 /** When the retry after a failure may go: paced behind other refused calls, or at the next probe. */
 export function scheduleRetry(state: UpstreamState, request: RetryRequest): CoordinatorAnswer {
   const { now, ownDelay, firmHint, maxWait } = request;
-  if (request.failure === 'rate-limit') return pace(state, now, firmHint ?? Math.min(ownDelay, 1000 / state.rate), maxWait, ownDelay);
+  // Paced only once a rate is known; a lone caller, who has seen no success, keeps its own delay.
+  if (request.failure === 'rate-limit' && state.rate > 0) {
+    // After a firm hint the own delay is the hint plus its spread; otherwise the next slot may come sooner.
+    return pace(state, now, firmHint !== undefined ? ownDelay : Math.min(ownDelay, 1000 / state.rate), maxWait, ownDelay);
+  }
   // While down, a call comes back no sooner than its own backoff (a lone caller's retries are its
   // only probes) nor than the next probe; `admit` then lets one of them probe.
   const wait = Math.max(ownDelay, state.coolDownUntil - now, state.downSince === 0 ? 0 : state.probeAt - now);
@@ -132,13 +144,17 @@ export function scheduleRetry(state: UpstreamState, request: RetryRequest): Coor
 
 /**
  * A slot at the learned rate, in the order calls were refused, no earlier than `earliest` from now.
- * A call that cannot wait for its slot gives up now rather than retry into another refusal.
+ * A call refused while nobody else waits keeps its own delay (a lone caller is fast); the ones
+ * refused after it take the slots that follow. A call that cannot wait for its slot gives up now
+ * rather than retry into another refusal.
  */
 function pace(state: UpstreamState, now: number, earliest: number, maxWait: number, ownDelay: number): CoordinatorAnswer {
   const interval = 1000 / state.rate;
-  const slot = Math.max(now + earliest, state.nextSlot, state.coolDownUntil);
+  const crowded = now < state.waitingUntil;
+  const slot = crowded ? Math.max(now + earliest, state.nextSlot, state.coolDownUntil) : Math.max(now + ownDelay, state.coolDownUntil);
   if (slot - now > maxWait) return { refuse: 'paced' };
-  state.nextSlot = slot + interval;
+  state.nextSlot = Math.max(state.nextSlot, crowded ? slot + interval : now + Math.min(earliest, interval));
+  state.waitingUntil = Math.max(state.waitingUntil, slot);
   return { wait: slot - now, reason: slot - now > ownDelay ? 'paced' : 'backoff' };
 }
 
@@ -164,6 +180,7 @@ export function admit(state: UpstreamState, request: AdmissionRequest): Coordina
     return { wait: state.probeTaken ? PROBE_POLL_MS : state.probeAt - now, reason: 'probe', askAgain: true };
   }
   if (now < state.releaseUntil) return { wait: random() * (state.releaseUntil - now), reason: 'probe' };
-  if (request.attempt === 1 && now < state.coolDownUntil && state.rate > 0) return pace(state, now, state.coolDownUntil - now, Infinity, 0);
+  // New calls during a cool-down queue behind it; one that cannot wait that long goes, and the server answers.
+  if (request.attempt === 1 && now < state.coolDownUntil && state.rate > 0) return pace(state, now, state.coolDownUntil - now, request.maxWait, 0);
   return { wait: 0, reason: 'backoff' };
 }

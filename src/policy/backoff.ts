@@ -46,6 +46,11 @@ export function backoffDelay(schedule: BackoffSchedule, retry: number, previousD
  */
 export const HINT_SPREAD_RATIO = 0.2;
 
+/** The share of the hint a spread may reach at retry k; bounded so that a huge k stays finite (0 · Infinity is NaN). */
+export function hintSpreadShare(retry: number): number {
+  return HINT_SPREAD_RATIO * 2 ** Math.min(retry - 1, 30);
+}
+
 /**
  * The wait when the server named a least wait (`floor`): never shorter than the floor, with a
  * random spread on top so that clients told the same time do not return in one wave. The spread is
@@ -55,6 +60,6 @@ export const HINT_SPREAD_RATIO = 0.2;
 export function delayAfterServerHint(schedule: BackoffSchedule, retry: number, floor: number, random: () => number): number {
   if (floor >= schedule.maxDelay) return schedule.maxDelay;
   if (schedule.jitter === 'none') return floor;
-  const spread = Math.min(exponentialDelay(schedule, retry), schedule.maxDelay - floor, HINT_SPREAD_RATIO * 2 ** (retry - 1) * floor);
+  const spread = Math.min(exponentialDelay(schedule, retry), schedule.maxDelay - floor, hintSpreadShare(retry) * floor);
   return floor + random() * spread;
 }

@@ -3,7 +3,7 @@ import { retry, RetryBudget, type GiveUpEvent, type RetryEvent, type RetryOption
 import type { RetryRequest } from '../../src/coordination/budget.js';
 import { httpError, observe, scripted } from '../support/scripted.js';
 
-const exact = { jitter: 'none', initialDelay: 100, multiplier: 2, maxDelay: 10_000 } as const satisfies RetryOptions;
+const exact = { jitter: 'none', initialDelay: 100, multiplier: 2, maxDelay: 10_000, upstream: false } as const satisfies RetryOptions;
 const request = (fields: Partial<RetryRequest> = {}): RetryRequest => ({ now: 0, delay: 100, firmHint: undefined, rateLimited: false, error: undefined, random: () => 0.5, ...fields });
 
 describe('RetryBudget on its own', () => {

@@ -6,7 +6,8 @@ import { ManualClock } from '../support/manual-clock.js';
 import { gaps, httpError, observe, scripted } from '../support/scripted.js';
 import { useVirtualTimePerTest } from '../support/virtual-time.js';
 
-const exact: RetryOptions = { jitter: 'none', initialDelay: 100, multiplier: 2, maxDelay: 10_000 };
+// The call's own schedule, exactly: coordination (tested in test/coordination) is off.
+const exact: RetryOptions = { jitter: 'none', initialDelay: 100, multiplier: 2, maxDelay: 10_000, upstream: false };
 
 useVirtualTimePerTest();
 const takeHookWarnings = captureHookWarningsPerTest();
@@ -59,21 +60,21 @@ describe('attempts and delays', () => {
     expect(gaps(fn.callTimes)).toEqual([750, 1500, 3000]);
   });
 
-  test('the defaults spread each retry after a 429 evenly over 10 s (full jitter, flat)', async () => {
+  test('a lone caller waits the same short schedule after a 429 as after a server error', async () => {
     const failure = httpError(429);
     const fn = scripted(Array(9).fill(failure), 'ok');
     const outcome = observe(retry(fn, { random: () => 0.25 }));
     await vi.runAllTimersAsync();
     expect(await outcome).toEqual({ status: 'rejected', reason: failure });
-    expect(gaps(fn.callTimes)).toEqual([2500, 2500, 2500]);
+    expect(gaps(fn.callTimes)).toEqual([625, 1250, 2500]);
   });
 
-  test('a 429 with a firm hint waits the hint plus a spread of up to 9 times the hint by default', async () => {
+  test('a 429 with a firm hint waits the hint plus a spread of a fifth of it, doubling with each retry', async () => {
     const fn = scripted([httpError(429, { 'retry-after': '1' }), httpError(429, { 'retry-after-ms': '250' })], 'ok');
     const outcome = observe(retry(fn, { random: () => 0.5 }));
     await vi.runAllTimersAsync();
     expect((await outcome).status).toBe('fulfilled');
-    expect(gaps(fn.callTimes)).toEqual([1000 + 4500, 250 + 1125]);
+    expect(gaps(fn.callTimes)).toEqual([1000 + 0.5 * 200, 250 + 0.5 * 100]);
   });
 
   test('a non-retryable error is thrown after one attempt, unchanged', async () => {

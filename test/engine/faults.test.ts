@@ -8,7 +8,8 @@ import { gaps, httpError, observe, scripted } from '../support/scripted.js';
 // function returns, and when the caller aborts. The pure modules' own hostile-input tests are in
 // classify.test.ts and server-hints.test.ts; here the question is whether a full call stays safe.
 
-const exact = { jitter: 'none', initialDelay: 100, multiplier: 2, maxDelay: 10_000 } as const satisfies RetryOptions;
+// The call's own schedule, exactly: coordination (tested in test/coordination) is off.
+const exact = { jitter: 'none', initialDelay: 100, multiplier: 2, maxDelay: 10_000, upstream: false } as const satisfies RetryOptions;
 
 const takeHookWarnings = captureHookWarningsPerTest();
 

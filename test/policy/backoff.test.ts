@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, delayAfterServerHint, exponentialDelay, HINT_SPREAD_RATIO, type BackoffSchedule } from '../../src/policy/backoff.js';
+import { backoffDelay, delayAfterServerHint, exponentialDelay, HINT_SPREAD_RATIO, hintSpreadShare, type BackoffSchedule } from '../../src/policy/backoff.js';
 import type { Jitter } from '../../src/policy/options.js';
 
 const JITTERS: readonly Jitter[] = ['none', 'full', 'equal', 'decorrelated'];
@@ -219,7 +219,7 @@ describe('delayAfterServerHint', () => {
           expect(d).toBeGreaterThanOrEqual(hint);
           expect(d).toBeLessThanOrEqual(s.maxDelay);
           expect(Number.isFinite(d)).toBe(true);
-          const expected = hint >= s.maxDelay ? s.maxDelay : s.jitter === 'none' ? hint : hint + r * Math.min(dk(s, k), s.maxDelay - hint, HINT_SPREAD_RATIO * hint);
+          const expected = hint >= s.maxDelay ? s.maxDelay : s.jitter === 'none' ? hint : hint + r * Math.min(dk(s, k), s.maxDelay - hint, hintSpreadShare(k) * hint);
           expect(d).toBe(expected);
         },
       ),
@@ -246,6 +246,12 @@ describe('delayAfterServerHint', () => {
     );
   });
 
+  it('spreads a fifth of the hint at the first retry, doubling at each one after, never infinite', () => {
+    expect(HINT_SPREAD_RATIO).toBe(0.2);
+    expect([1, 2, 3].map(hintSpreadShare)).toEqual([0.2, 0.4, 0.8]);
+    expect(hintSpreadShare(Number.MAX_SAFE_INTEGER)).toBe(0.2 * 2 ** 30);
+  });
+
   it('gives exact example values', () => {
     const full = withJitter('full');
     expect(delayAfterServerHint(full, 1, 5000, constant(0))).toBe(5000);
@@ -257,12 +263,12 @@ describe('delayAfterServerHint', () => {
     expect(delayAfterServerHint(full, 1, 30_000, constant(0.5))).toBe(30_000);
     expect(delayAfterServerHint(full, 1, 60_000, constant(0.5))).toBe(30_000);
     expect(delayAfterServerHint(full, 1, 0, constant(0.5))).toBe(0); // "now": no spread to scale
-    expect(delayAfterServerHint(full, 3, 100, constant(0.5))).toBe(550); // spread cut to 9 × the hint
-    expect(delayAfterServerHint(withJitter('equal'), 2, 1000, constant(0.25))).toBe(1500);
-    expect(delayAfterServerHint(withJitter('decorrelated'), 2, 1000, constant(0.25))).toBe(1500);
+    expect(delayAfterServerHint(full, 3, 100, constant(0.5))).toBe(140); // spread cut to 0.2 · 2² × the hint
+    expect(delayAfterServerHint(withJitter('equal'), 2, 1000, constant(0.25))).toBe(1100); // 0.2 · 2 × the hint
+    expect(delayAfterServerHint(withJitter('decorrelated'), 2, 1000, constant(0.25))).toBe(1100);
     expect(delayAfterServerHint(withJitter('none'), 1, 5000, constant(0.5))).toBe(5000);
     expect(delayAfterServerHint(withJitter('none'), 1, 45_000, constant(0.5))).toBe(30_000);
     expect(delayAfterServerHint(withJitter('full', { initialDelay: 0 }), 3, 2500, constant(0.9))).toBe(2500);
-    expect(delayAfterServerHint(full, Number.MAX_SAFE_INTEGER, 2000, constant(0.5))).toBe(11_000); // spread 9 × 2000
+    expect(delayAfterServerHint(full, Number.MAX_SAFE_INTEGER, 2000, constant(0.5))).toBe(16_000); // spread cut to maxDelay − hint
   });
 });

@@ -1,13 +1,14 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RetryBudget } from '../../src/coordination/budget.js';
+import { Upstream } from '../../src/coordination/upstream.js';
 import { policyForCall, registerDecoratedMethod, resetRetryDefaults, setRetryDefaults } from '../../src/policy/defaults.js';
 import type { RetryClock, RetryOptions, RetryPolicy } from '../../src/policy/options.js';
 import { BUILT_IN_DEFAULTS, checkOptionsShape, resolvePolicy } from '../../src/policy/policy.js';
 import { shared } from '../../src/engine/shared-state.js';
 
 const WHERE = '@Retryable on ChatService.complete';
-const OPTION_LIST = 'maxRetries, initialDelay, multiplier, maxDelay, jitter, rateLimit, timeout, attemptTimeout, retryIf, onRetry, onGiveUp, signal, budget, random, clock';
+const OPTION_LIST = 'maxRetries, initialDelay, multiplier, maxDelay, jitter, rateLimit, timeout, attemptTimeout, retryIf, onRetry, onGiveUp, signal, upstream, budget, random, clock';
 
 /** Lets a test pass values the types (rightly) reject. */
 const loose = (options: Record<string, unknown>) => options as RetryOptions;
@@ -46,7 +47,7 @@ describe('resolvePolicy: defaults and layering', () => {
       multiplier: 2,
       maxDelay: 30_000,
       jitter: 'equal',
-      rateLimit: { initialDelay: 10_000, multiplier: 1, jitter: 'full', maxDelay: 30_000 },
+      rateLimit: { initialDelay: 1000, multiplier: 2, jitter: 'equal', maxDelay: 30_000 },
       timeout: undefined,
       attemptTimeout: undefined,
       retryIf: undefined,
@@ -54,13 +55,13 @@ describe('resolvePolicy: defaults and layering', () => {
       onGiveUp: undefined,
       signal: undefined,
       budget: undefined,
+      upstream: expect.any(Upstream),
       random: expect.any(Function),
       clock: expect.any(Object),
-      coordinator: undefined,
       watchFromStart: false,
-      passSuccess: undefined,
+      passSuccess: expect.any(Function),
     });
-    expect(Object.keys(policy).sort()).toEqual([...OPTION_LIST.split(', '), 'coordinator', 'watchFromStart', 'passSuccess'].sort());
+    expect(Object.keys(policy).sort()).toEqual([...OPTION_LIST.split(', '), 'watchFromStart', 'passSuccess'].sort());
   });
 
   it('defaults random to Math.random, looked up at each call', () => {
@@ -125,11 +126,11 @@ describe('resolvePolicy: defaults and layering', () => {
   });
 
   it('gives 429s their own schedule: the main fields someone chose, else the rate-limit defaults', () => {
-    expect(resolvePolicy({}, {}, WHERE).rateLimit).toEqual({ initialDelay: 10_000, multiplier: 1, jitter: 'full', maxDelay: 30_000 });
-    expect(resolvePolicy({ jitter: 'none', initialDelay: 100 }, {}, WHERE).rateLimit).toEqual({ initialDelay: 100, multiplier: 1, jitter: 'none', maxDelay: 30_000 });
-    expect(resolvePolicy({ multiplier: 3 }, { maxDelay: 5000 }, WHERE).rateLimit).toEqual({ initialDelay: 10_000, multiplier: 3, jitter: 'full', maxDelay: 5000 });
+    expect(resolvePolicy({}, {}, WHERE).rateLimit).toEqual({ initialDelay: 1000, multiplier: 2, jitter: 'equal', maxDelay: 30_000 });
+    expect(resolvePolicy({ jitter: 'none', initialDelay: 100 }, {}, WHERE).rateLimit).toEqual({ initialDelay: 100, multiplier: 2, jitter: 'none', maxDelay: 30_000 });
+    expect(resolvePolicy({ multiplier: 3 }, { maxDelay: 5000 }, WHERE).rateLimit).toEqual({ initialDelay: 1000, multiplier: 3, jitter: 'equal', maxDelay: 5000 });
     expect(resolvePolicy({ jitter: 'none', rateLimit: { jitter: 'equal' } }, { rateLimit: { initialDelay: 2000 } }, WHERE).rateLimit)
-      .toEqual({ initialDelay: 2000, multiplier: 1, jitter: 'equal', maxDelay: 30_000 });
+      .toEqual({ initialDelay: 2000, multiplier: 2, jitter: 'equal', maxDelay: 30_000 });
     expect(Object.isFrozen(resolvePolicy({}, {}, WHERE).rateLimit)).toBe(true);
   });
 
@@ -509,7 +510,7 @@ describe('resolvePolicy: edges', () => {
   });
 
   it('a main option chosen in the application defaults carries over to the 429 schedule', () => {
-    expect(resolve({}, { jitter: 'none', initialDelay: 50 }).rateLimit).toEqual({ initialDelay: 50, multiplier: 1, jitter: 'none', maxDelay: 30_000 });
+    expect(resolve({}, { jitter: 'none', initialDelay: 50 }).rateLimit).toEqual({ initialDelay: 50, multiplier: 2, jitter: 'none', maxDelay: 30_000 });
   });
 
   const zero = (): number => 0;
