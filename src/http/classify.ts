@@ -43,7 +43,7 @@ function isInsufficientQuota(error: ErrorFields): boolean {
   return [error.code, error.type, body?.code, body?.type].includes('insufficient_quota');
 }
 
-function className(error: object): string | undefined {
+export function className(error: object): string | undefined {
   const name = (error as { constructor?: { name?: unknown } }).constructor?.name;
   return typeof name === 'string' ? name : undefined;
 }

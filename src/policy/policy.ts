@@ -26,7 +26,7 @@ const JITTERS: readonly Jitter[] = ['none', 'full', 'equal', 'decorrelated'];
 
 const OPTION_NAMES: readonly (keyof RetryOptions)[] = [
   'maxRetries', 'initialDelay', 'multiplier', 'maxDelay', 'jitter', 'rateLimit', 'timeout', 'attemptTimeout',
-  'retryIf', 'onRetry', 'onGiveUp', 'signal', 'budget', 'random', 'clock',
+  'retryIf', 'onRetry', 'onGiveUp', 'signal', 'budget', 'random', 'clock', 'telemetry',
 ];
 
 // Looked up at each use, so that fake timers installed after import still take effect.
@@ -122,6 +122,8 @@ export function resolvePolicy(options: RetryOptions, applicationDefaults: RetryO
     check.fail(TypeError, 'clock', 'must have now, setTimeout and clearTimeout functions', clock);
   }
 
+  if (merged.telemetry !== undefined && typeof merged.telemetry !== 'boolean') check.fail(TypeError, 'telemetry', 'must be true or false', merged.telemetry);
+
   const resolvedClock = clock ?? systemClock;
   const coordinator: Coordinator | undefined = budget;
   return Object.freeze({
@@ -140,6 +142,7 @@ export function resolvePolicy(options: RetryOptions, applicationDefaults: RetryO
     budget,
     random: merged.random ?? systemRandom,
     clock: resolvedClock,
+    telemetry: merged.telemetry ?? true,
     coordinator,
     watchFromStart: timeout !== undefined || attemptTimeout !== undefined,
     passSuccess: coordinator === undefined ? undefined : <T>(value: T): T => {
