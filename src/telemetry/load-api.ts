@@ -8,16 +8,16 @@ let loaded: OpenTelemetryApi | null | undefined;
 
 /**
  * `@opentelemetry/api`, loaded on first need. It is an optional peer: the core must load without
- * it, so it is never imported statically. Synchronous, so the first observed call is complete:
- * the CJS build has `require`; the ESM build makes one from its own URL (tsup leaves
- * `import.meta.url` alone in ESM, and in CJS this branch is never taken). On Node both resolve the
- * API's CJS build, the same module instance the application's `import` gets.
+ * it, so it is never imported statically. Synchronous, so the first observed call is complete.
+ * Both builds make a `require` from their own URL: tsup keeps `import.meta.url` in ESM and shims it
+ * from `__filename` in CJS. (A bare `require` would not do: in ESM, esbuild turns it into a helper
+ * that throws.) On Node both resolve the API's CJS build, the one module instance the application's
+ * `import` gets too.
  */
 export function openTelemetryApi(): OpenTelemetryApi | undefined {
   if (loaded === undefined) {
     try {
-      const load = typeof require === 'function' ? require : createRequire(import.meta.url);
-      loaded = load('@opentelemetry/api') as OpenTelemetryApi;
+      loaded = createRequire(import.meta.url)('@opentelemetry/api') as OpenTelemetryApi;
     } catch {
       loaded = null;
     }
