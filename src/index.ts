@@ -8,4 +8,5 @@ export { getRetryPolicy, RETRY_POLICY_METADATA } from './entry-points/metadata.j
 export { setRetryDefaults, resetRetryDefaults } from './policy/defaults.js';
 export { BUILT_IN_DEFAULTS } from './policy/policy.js';
 export { RetryBudget, type RetryBudgetOptions } from './coordination/budget.js';
+export { retryLogger, type RetryLogHooks, type RetryLogSink } from './telemetry/retry-logger.js';
 export type { GiveUpEvent, GiveUpReason, Jitter, RetryClock, RetryEvent, RetryOptions, RetryPolicy } from './policy/options.js';
