@@ -39,18 +39,17 @@ export interface RegisteredOpenTelemetry {
 /**
  * Registers the real SDK (tracer provider, meter provider, async-hooks context manager) before
  * each test of the calling file and unregisters it after, as an application would at start-up.
- * `exporter` replaces the in-memory one, to test an exporter that fails.
+ * `wrapExporter` puts an exporter in front of the in-memory one, to test an exporter that fails.
  */
-export function useOpenTelemetryPerTest(options: { exporter?: () => SpanExporter; tracing?: boolean; metering?: boolean } = {}): RegisteredOpenTelemetry {
-  const { tracing = true, metering = true } = options;
+export function useOpenTelemetryPerTest(options: { wrapExporter?: (inMemory: SpanExporter) => SpanExporter } = {}): RegisteredOpenTelemetry {
   let exporter: InMemorySpanExporter;
   let reader: CollectingReader;
   beforeEach(() => {
     exporter = new InMemorySpanExporter();
     reader = new CollectingReader();
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    if (tracing) trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(options.exporter?.() ?? exporter)] }));
-    if (metering) metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(options.wrapExporter?.(exporter) ?? exporter)] }));
+    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
   });
   afterEach(() => {
     trace.disable();
