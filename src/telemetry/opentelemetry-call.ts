@@ -13,6 +13,14 @@ export function reportTelemetryFault(fault: unknown): void {
   reportHookError('telemetry', fault);
 }
 
+/**
+ * The engine's time as a `Date`: the SDK reads a bare number no later than `performance.now()` as a
+ * performance timestamp, which a virtual clock that starts at 0 would be.
+ */
+function timestamp(clock: RetryClock): Date {
+  return new Date(clock.now());
+}
+
 function safely(report: () => void): void {
   try {
     report();
@@ -45,7 +53,7 @@ export class OpenTelemetryCall implements CallObserver {
   ) {
     this.attributes = upstream === undefined ? { 'retryable.method': method } : { 'retryable.method': method, 'retryable.upstream': upstream };
     const parent = api.context.active();
-    this.span = tracer?.startSpan(method, { kind: api.SpanKind.INTERNAL, startTime: clock.now(), attributes: this.attributes }, parent);
+    this.span = tracer?.startSpan(method, { kind: api.SpanKind.INTERNAL, startTime: timestamp(clock), attributes: this.attributes }, parent);
     this.callContext = this.span === undefined ? parent : api.trace.setSpan(parent, this.span);
   }
 
@@ -57,7 +65,7 @@ export class OpenTelemetryCall implements CallObserver {
       if (number > 1) this.instruments?.retries.add(1, this.attributes);
       // `http.request.resend_count` only on retries, as the HTTP semantic conventions ask.
       const attributes: Attributes = number > 1 ? { 'retryable.attempt.number': number, 'http.request.resend_count': number - 1 } : { 'retryable.attempt.number': 1 };
-      span = this.tracer?.startSpan(`${this.method} attempt`, { kind: this.api.SpanKind.INTERNAL, startTime: this.clock.now(), attributes }, this.callContext);
+      span = this.tracer?.startSpan(`${this.method} attempt`, { kind: this.api.SpanKind.INTERNAL, startTime: timestamp(this.clock), attributes }, this.callContext);
       if (span !== undefined) context = this.api.trace.setSpan(this.callContext, span);
     } catch (fault) {
       reportTelemetryFault(fault);
@@ -79,7 +87,7 @@ export class OpenTelemetryCall implements CallObserver {
     safely(() => {
       const attributes: Attributes = { 'retryable.wait.ms': ms, 'retryable.wait.reason': reason };
       if (serverHint !== undefined) attributes['retryable.server_hint.ms'] = serverHint;
-      this.span?.addEvent('retryable.wait', attributes, this.clock.now());
+      this.span?.addEvent('retryable.wait', attributes, timestamp(this.clock));
     });
     safely(() => this.instruments?.waitDuration.record(ms / 1000, { ...this.attributes, 'retryable.wait.reason': reason }));
   }
@@ -103,7 +111,7 @@ export class OpenTelemetryCall implements CallObserver {
         span.setAttribute('error.type', described.type);
         span.setStatus({ code: this.api.SpanStatusCode.ERROR, message: described.message });
       } finally {
-        span.end(this.clock.now());
+        span.end(timestamp(this.clock));
       }
     });
     safely(() => this.instruments?.attempts.add(1, described === undefined
@@ -115,7 +123,7 @@ export class OpenTelemetryCall implements CallObserver {
     safely(() => {
       const span = this.span;
       if (span === undefined) return;
-      const now = this.clock.now();
+      const now = timestamp(this.clock);
       try {
         span.setAttributes({ 'retryable.outcome': outcome, 'retryable.attempt.count': this.attempts });
         if (reason === undefined) return;
