@@ -1,6 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import { describe, expect, test, vi } from 'vitest';
-import { retry } from '../../src/index.js';
+import { retry, RetryBudget } from '../../src/index.js';
 import { useOpenTelemetryPerTest, type SpanRecord } from '../support/opentelemetry.js';
 import { rateLimited, serverError } from '../support/openai-like-errors.js';
 import { observe } from '../support/scripted.js';
@@ -147,5 +147,24 @@ describe('retry(): where the spans go', () => {
     expect(await call).toEqual({ status: 'fulfilled', value: 'choice' });
     expect(otel.spans().map((span) => [span.name, span.parent])).toEqual([[HTTP_SPAN, undefined], [HTTP_SPAN, undefined]]);
     expect(await otel.points()).toEqual([]);
+  });
+
+  test("a coordinator's hold before a first attempt is a wait event too, with its reason", async () => {
+    const budget = new RetryBudget();
+    const shared = { ...exact, budget, random: () => 0 };
+    const first = observe(retry(chatCompletion([rateLimited('req_1', 500)]), shared));
+    await vi.advanceTimersByTimeAsync(10);
+    const held = observe(retry(async function heldCall() { return 'held'; }, shared));
+    await vi.runAllTimersAsync();
+    expect([await first, await held]).toEqual([{ status: 'fulfilled', value: 'choice' }, { status: 'fulfilled', value: 'held' }]);
+    // The 429 at 10 ms asked for 500 ms: the call started then waits out the shared cool-down.
+    expect(retryableSpans().filter((span) => span.name.startsWith('heldCall'))).toEqual([
+      { name: 'heldCall attempt', parent: 'heldCall', start: 510, end: 510, attributes: { 'retryable.attempt.number': 1 }, status: { code: 0 }, events: [] },
+      {
+        name: 'heldCall', parent: undefined, start: 10, end: 510, status: { code: 0 },
+        attributes: { 'retryable.method': 'heldCall', 'retryable.outcome': 'success', 'retryable.attempt.count': 1 },
+        events: [{ name: 'retryable.wait', time: 10, attributes: { 'retryable.wait.ms': 500, 'retryable.wait.reason': 'cool-down' } }],
+      },
+    ]);
   });
 });
