@@ -14,4 +14,5 @@ export { Upstream, type UpstreamOptions } from './coordination/upstream.js';
 export type { UpstreamStore, Transition } from './coordination/upstream-store.js';
 export type { UpstreamState } from './coordination/upstream-state.js';
 export type { AdmissionRequest, AttemptOutcome, Coordinator, CoordinatorAnswer, FailureKind, RetryRequest, WaitReason } from './coordination/coordinator.js';
+export { retryLogger, type RetryLogHooks, type RetryLogSink } from './telemetry/retry-logger.js';
 export type { GiveUpEvent, GiveUpReason, Jitter, RetryClock, RetryEvent, RetryOptions, RetryPolicy } from './policy/options.js';

@@ -7,6 +7,8 @@ import { onAbort } from './abort-fanout.js';
 import { Attempt, passAttemptTo, runFirstAttempt, runInAttempt, takeFirstAttempt } from './attempt-context.js';
 import { reportHookError, runHook } from './hooks.js';
 import { isPromiseLike } from './promise-like.js';
+import { observeCall, type CallObserver } from '../telemetry/call-observer.js';
+import { openTelemetryRegistrations } from '../telemetry/otel-global.js';
 
 /** `Class.method` for messages and hooks: a string, or computed from `this` only when needed. */
 export type MethodLabel = string | ((thisArg: unknown) => string);
@@ -30,8 +32,9 @@ export function callWithRetry(
   const { upstream: coordinator } = policy;
   // Aborted before it began: the engine never takes charge, so no hook runs and nothing is held.
   if (callerSignal?.aborted) return Promise.reject(callerSignal.reason);
-  if (policy.watchFromStart || (coordinator !== undefined && !coordinator.calm)) {
-    return new RetryingCall(policy, label, fn, thisArg, args, callerSignal).run(undefined, undefined);
+  const observer = openTelemetryRegistrations() && observeCall(policy, labelText(label, thisArg));
+  if (observer !== undefined || policy.watchFromStart || (coordinator !== undefined && !coordinator.calm)) {
+    return new RetryingCall(policy, label, fn, thisArg, args, callerSignal, observer).run(undefined, undefined);
   }
   let result: unknown;
   try {
@@ -100,6 +103,7 @@ class RetryingCall {
     private readonly thisArg: unknown,
     private readonly args: readonly unknown[],
     private readonly callerSignal: AbortSignal | undefined,
+    private readonly observer?: CallObserver,
   ) {
     const { clock, timeout } = policy;
     this.startedAt = clock.now();
@@ -124,6 +128,7 @@ class RetryingCall {
         try {
           const value = await this.runAttempt(attempt);
           this.policy.upstream?.recordSuccess(this.policy.clock.now());
+          this.observer?.succeeded();
           return value;
         } catch (attemptError) {
           if (GiveUp.is(attemptError)) throw attemptError;
@@ -132,6 +137,7 @@ class RetryingCall {
       }
     } catch (thrown) {
       if (!GiveUp.is(thrown)) throw thrown;
+      this.observer?.gaveUp(thrown.reason, thrown.error);
       runHook(this.policy.onGiveUp, { error: thrown.error, attempts: this.attemptsRun, reason: thrown.reason, method: labelText(this.label, this.thisArg) }, 'onGiveUp');
       throw thrown.error;
     } finally {
@@ -169,6 +175,7 @@ class RetryingCall {
     if (!decision.retry) throw this.giveUp(error, decision.reason);
     const { delay, serverHint } = decision;
     runHook(policy.onRetry, { error, attempt: attempt.attempt, delay, serverHint, method: labelText(this.label, this.thisArg) }, 'onRetry');
+    this.observer?.waiting(delay, decision.reason, serverHint);
     if (!(await this.sleep(delay))) throw this.stopped(error);
     return delay;
   }
@@ -187,6 +194,7 @@ class RetryingCall {
       if (word.askAgain === true && now + word.wait > this.patientUntil) {
         return retrying ? Promise.reject(this.giveUp(lastError, 'outage')) : this.newAttempt(number, lastError);
       }
+      this.observer?.waiting(word.wait, word.reason, undefined);
       return this.sleep(word.wait).then((completed) => {
         if (!completed) throw this.stopped(retrying ? lastError : timeoutReason('timeout', this.policy.timeout));
         return word.askAgain === true ? this.admit(number, lastError, retrying) : this.newAttempt(number, lastError);
@@ -212,7 +220,8 @@ class RetryingCall {
       attempt.controller!.abort(timeoutReason('attemptTimeout', attemptTimeout));
     }, attemptTimeout);
     try {
-      const result = runInAttempt(attempt, this.fn, this.thisArg, this.args);
+      const { observer } = this;
+      const result = observer === undefined ? runInAttempt(attempt, this.fn, this.thisArg, this.args) : observer.attempt(attempt.attempt, runInAttempt, attempt, this.fn, this.thisArg, this.args);
       if (!isPromiseLike(result)) throw this.giveUp(notAPromise(this.label, this.fn, this.thisArg, result), 'not-retryable');
       return await result;
     } finally {

@@ -54,7 +54,7 @@ function isInsufficientQuota(error: object): boolean {
   return findInCauseChain(error, isOwnInsufficientQuota) === true;
 }
 
-function className(error: object): string | undefined {
+export function className(error: object): string | undefined {
   const name = (error as { constructor?: { name?: unknown } }).constructor?.name;
   return typeof name === 'string' ? name : undefined;
 }

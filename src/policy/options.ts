@@ -100,6 +100,11 @@ export interface RetryOptions {
   random?: () => number;
   /** Default: the global `Date.now`, `setTimeout` and `clearTimeout`, looked up at each use. */
   clock?: RetryClock;
+  /**
+   * `false` keeps this method out of OpenTelemetry. Default `true`: spans and metrics are reported
+   * whenever the application has registered an OpenTelemetry SDK (see docs/telemetry.md).
+   */
+  telemetry?: boolean;
 }
 
 /** The validated, frozen form of the options that the engine runs on. */
@@ -122,6 +127,8 @@ export interface RetryPolicy {
   readonly upstream: Coordinator | undefined;
   readonly random: () => number;
   readonly clock: RetryClock;
+  /** Report to OpenTelemetry when an SDK is registered. */
+  readonly telemetry: boolean;
   /** Timers must watch every call from its start (a `timeout` or an `attemptTimeout` is set). */
   readonly watchFromStart: boolean;
   /** The happy path's success handler: reports the success to the coordinator, passes the value on. */

@@ -31,7 +31,7 @@ const JITTERS: readonly Jitter[] = ['none', 'full', 'equal', 'decorrelated'];
 
 const OPTION_NAMES: readonly (keyof RetryOptions)[] = [
   'maxRetries', 'initialDelay', 'multiplier', 'maxDelay', 'jitter', 'rateLimit', 'timeout', 'attemptTimeout',
-  'retryIf', 'onRetry', 'onGiveUp', 'signal', 'upstream', 'budget', 'random', 'clock',
+  'retryIf', 'onRetry', 'onGiveUp', 'signal', 'upstream', 'budget', 'random', 'clock', 'telemetry',
 ];
 
 // Looked up at each use, so that fake timers installed after import still take effect.
@@ -131,6 +131,7 @@ export function resolvePolicy(options: RetryOptions, applicationDefaults: RetryO
   if (upstream !== undefined && upstream !== false && !isCoordinator(upstream)) {
     check.fail(TypeError, 'upstream', 'must be an Upstream or false', upstream);
   }
+  if (merged.telemetry !== undefined && typeof merged.telemetry !== 'boolean') check.fail(TypeError, 'telemetry', 'must be true or false', merged.telemetry);
   const resolvedClock = clock ?? systemClock;
   // An explicit upstream wins; a budget alone is the coordinator it always was; else the options' own.
   const coordinator: Coordinator | undefined = upstream === false ? budget : upstream ?? budget ?? ownUpstream(options, where);
@@ -151,6 +152,7 @@ export function resolvePolicy(options: RetryOptions, applicationDefaults: RetryO
     upstream: coordinator,
     random: merged.random ?? systemRandom,
     clock: resolvedClock,
+    telemetry: merged.telemetry ?? true,
     watchFromStart: timeout !== undefined || attemptTimeout !== undefined,
     passSuccess: coordinator === undefined ? undefined : <T>(value: T): T => {
       coordinator.recordSuccess(resolvedClock.now());
@@ -199,7 +201,7 @@ const ownUpstreams = new WeakMap<RetryOptions, Upstream>();
 
 function ownUpstream(options: RetryOptions, where: string): Upstream {
   let upstream = ownUpstreams.get(options);
-  if (upstream === undefined) ownUpstreams.set(options, (upstream = new Upstream({ name: where })));
+  if (upstream === undefined) ownUpstreams.set(options, (upstream = new Upstream({ name: where.replace(/^@Retryable on /, '') })));
   return upstream;
 }
 

@@ -8,7 +8,7 @@ import { BUILT_IN_DEFAULTS, checkOptionsShape, resolvePolicy } from '../../src/p
 import { shared } from '../../src/engine/shared-state.js';
 
 const WHERE = '@Retryable on ChatService.complete';
-const OPTION_LIST = 'maxRetries, initialDelay, multiplier, maxDelay, jitter, rateLimit, timeout, attemptTimeout, retryIf, onRetry, onGiveUp, signal, upstream, budget, random, clock';
+const OPTION_LIST = 'maxRetries, initialDelay, multiplier, maxDelay, jitter, rateLimit, timeout, attemptTimeout, retryIf, onRetry, onGiveUp, signal, upstream, budget, random, clock, telemetry';
 
 /** Lets a test pass values the types (rightly) reject. */
 const loose = (options: Record<string, unknown>) => options as RetryOptions;
@@ -58,6 +58,7 @@ describe('resolvePolicy: defaults and layering', () => {
       upstream: expect.any(Upstream),
       random: expect.any(Function),
       clock: expect.any(Object),
+      telemetry: true,
       watchFromStart: false,
       passSuccess: expect.any(Function),
     });
@@ -253,6 +254,10 @@ describe('resolvePolicy: bad options fail with the exact class and message', () 
     ['clock without clearTimeout', { clock: { now: () => 0, setTimeout: () => 0 } }, TypeError, 'clock must have now, setTimeout and clearTimeout functions, got [object Object]'],
     ['null clock', { clock: null }, TypeError, 'clock must have now, setTimeout and clearTimeout functions, got null'],
     ['function clock', { clock: function Date() {} }, TypeError, 'clock must have now, setTimeout and clearTimeout functions, got function Date'],
+    // telemetry
+    ['string telemetry', { telemetry: 'off' }, TypeError, 'telemetry must be true or false, got "off"'],
+    ['null telemetry', { telemetry: null }, TypeError, 'telemetry must be true or false, got null'],
+    ['numeric telemetry', { telemetry: 0 }, TypeError, 'telemetry must be true or false, got 0'],
   ];
 
   it.each(cases)('%s', (_, options, ErrorClass, rule) => {
