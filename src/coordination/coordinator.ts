@@ -51,6 +51,8 @@ export interface RetryRequest extends AdmissionRequest {
   readonly firmHint: number | undefined;
   /** The wait the call's own schedule asks for (backoff and server hints), before coordination. */
   readonly ownDelay: number;
+  /** The failed attempt was the probe `admit` let through while the upstream looked down. */
+  readonly probed: boolean;
   /** The error, exactly as thrown; for coordinators that route on it, never to be changed. */
   readonly error: unknown;
 }

@@ -136,10 +136,12 @@ export function scheduleRetry(state: UpstreamState, request: RetryRequest): Coor
     // After a firm hint the own delay is the hint plus its spread; otherwise the next slot may come sooner.
     return pace(state, now, firmHint !== undefined ? ownDelay : Math.min(ownDelay, 1000 / state.rate), maxWait, ownDelay);
   }
-  // While down, a call comes back no sooner than its own backoff (a lone caller's retries are its
-  // only probes) nor than the next probe; `admit` then lets one of them probe.
-  const wait = Math.max(ownDelay, state.coolDownUntil - now, state.downSince === 0 ? 0 : state.probeAt - now);
-  return { wait, reason: wait > ownDelay ? (state.downSince === 0 ? 'cool-down' : 'probe') : 'backoff' };
+  // While down, the calls wait for the next probe, then ask again: one of them probes, the others
+  // learn its outcome at once and go when it succeeds.
+  // The call that just probed comes back last, so that the next probe is another call's attempt.
+  if (state.downSince !== 0) return { wait: Math.max(0, state.probeAt - now) + (request.probed ? PROBE_POLL_MS : 0), reason: 'probe', askAgain: true };
+  const wait = Math.max(ownDelay, state.coolDownUntil - now);
+  return { wait, reason: wait > ownDelay ? 'cool-down' : 'backoff' };
 }
 
 /**

@@ -94,6 +94,8 @@ class RetryingCall {
   private patientUntil: number;
   private attemptsRun = 0;
   private running: Attempt | undefined;
+  /** The coordinator let the running attempt through as its outage probe. */
+  private probing = false;
   private wake: ((completed: boolean) => void) | undefined;
 
   constructor(
@@ -168,7 +170,7 @@ class RetryingCall {
     this.patientUntil = now + patienceLeft;
     if (plan.retry && coordinator !== undefined) {
       const maxWait = longestWait(policy, now, this.deadline);
-      const request = { now, attempt: attempt.attempt + 1, maxWait, patience: patienceLeft, random, failure, firmHint, ownDelay: plan.delay, error };
+      const request = { now, attempt: attempt.attempt + 1, maxWait, patience: patienceLeft, random, failure, firmHint, ownDelay: plan.delay, probed: this.probing, error };
       answer = await this.ask(() => coordinator.scheduleRetry(request));
     }
     const decision = decide(policy, plan, answer, failed);
@@ -188,6 +190,7 @@ class RetryingCall {
     const answer = this.ask(() => coordinator.admit({ now, attempt: number, maxWait: longestWait(this.policy, now, this.deadline), random }));
     const hold = (word: CoordinatorAnswer | undefined): Attempt | Promise<Attempt> => {
       if (word !== undefined && 'refuse' in word) return retrying ? Promise.reject(this.giveUp(lastError, word.refuse)) : this.newAttempt(number, lastError);
+      this.probing = word !== undefined && word.wait <= 0 && word.reason === 'probe';
       if (word === undefined || word.wait <= 0) return this.newAttempt(number, lastError);
       // An open-ended hold (an outage's probe) past the call's patience: a retry gives up; a first
       // attempt goes, and the server decides.
@@ -195,7 +198,8 @@ class RetryingCall {
         return retrying ? Promise.reject(this.giveUp(lastError, 'outage')) : this.newAttempt(number, lastError);
       }
       this.observer?.waiting(word.wait, word.reason, undefined);
-      return this.sleep(word.wait).then((completed) => {
+      // Whole milliseconds, rounded up: a timer cannot wait less than 1 ms, and a fraction would spin.
+      return this.sleep(Math.ceil(word.wait)).then((completed) => {
         if (!completed) throw this.stopped(retrying ? lastError : timeoutReason('timeout', this.policy.timeout));
         return word.askAgain === true ? this.admit(number, lastError, retrying) : this.newAttempt(number, lastError);
       });

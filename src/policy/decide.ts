@@ -65,17 +65,21 @@ export function planRetry(policy: RetryPolicy, failed: FailedAttempt, random: ()
 }
 
 /**
- * How long a call may still wait in all after attempt `failedAttempt`: what its remaining retries
- * would wait at most under its own schedule, and no later than its deadline.
+ * How long a call may still wait in all after attempt `failedAttempt`: what is left of its `timeout`
+ * when it has one (the caller said how long it will wait), else what its remaining retries would
+ * wait at most under its own schedule.
  */
 export function patience(policy: RetryPolicy, failedAttempt: number, now: number, deadline: number): number {
+  if (deadline !== Infinity) return deadline - now;
   let total = 0;
-  for (let retry = failedAttempt; retry <= policy.maxRetries && total < deadline - now; retry++) {
+  for (let retry = failedAttempt; retry <= policy.maxRetries; retry++) {
     const delay = exponentialDelay(policy, retry);
     if (delay === 0) break; // and so are all after it (initialDelay 0)
+    // From the cap on, every wait is maxDelay: no need to count them one by one (maxRetries may be huge).
+    if (delay >= policy.maxDelay) return total + (policy.maxRetries - retry + 1) * policy.maxDelay;
     total += delay;
   }
-  return Math.min(total, deadline - now);
+  return total;
 }
 
 /** The longest a call may wait from `now`: its `maxDelay`, and what is left before its deadline. */
