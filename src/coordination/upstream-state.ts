@@ -27,7 +27,8 @@ export interface UpstreamState {
   faults: number;
   /** How many of those were first attempts: how many calls the streak has hit. */
   faultedCalls: number;
-  /** When the upstream was found down (0 while up). */
+  /** Whether the upstream looks down, and since when. */
+  down: boolean;
   downSince: number;
   /** While down: when the next probe may go, and whether a call has taken it. */
   probeAt: number;
@@ -55,13 +56,13 @@ export function initialUpstreamState(): UpstreamState {
   return {
     rate: 0, slowStart: true, nextSlot: 0, waitingUntil: 0, coolDownUntil: 0, busyUntil: 0,
     windowStart: 0, windowSuccesses: 0, previousWindowSuccesses: 0,
-    faults: 0, faultedCalls: 0, downSince: 0, probeAt: 0, probeTaken: false, releaseUntil: 0,
+    faults: 0, faultedCalls: 0, down: false, downSince: 0, probeAt: 0, probeTaken: false, releaseUntil: 0,
   };
 }
 
 /** Calm: nothing limits or fails, so first attempts need not ask. */
 export function isCalm(state: UpstreamState, now: number): boolean {
-  return state.downSince === 0 && now >= state.busyUntil && now >= state.coolDownUntil && now >= state.releaseUntil;
+  return !state.down && now >= state.busyUntil && now >= state.coolDownUntil && now >= state.releaseUntil;
 }
 
 /**
@@ -85,8 +86,8 @@ export function recordSuccess(state: UpstreamState, now: number): void {
   state.windowSuccesses++;
   state.faults = 0;
   state.faultedCalls = 0;
-  if (state.downSince !== 0) {
-    state.downSince = 0;
+  if (state.down) {
+    state.down = false;
     state.probeTaken = false;
     state.releaseUntil = now + RELEASE_MS;
   }
@@ -115,12 +116,13 @@ export function recordFailure(state: UpstreamState, outcome: AttemptOutcome): vo
   if (failure === 'server' || failure === 'network' || failure === 'timeout') {
     state.faults++;
     if (attempt === 1) state.faultedCalls++;
-    if (state.downSince !== 0) {
+    if (state.down) {
       // The probe failed: the next one goes a gap later.
       state.probeTaken = false;
       state.probeAt = Math.max(state.probeAt, now + probeGap(state, now));
     } else if (state.faults >= FAULTS_FOR_OUTAGE && state.faultedCalls >= 2) {
       // Down only when more than one call fails: a lone caller's own retries are its probes.
+      state.down = true;
       state.downSince = now;
       state.probeTaken = false;
       state.probeAt = now + probeGap(state, now);
@@ -139,7 +141,7 @@ export function scheduleRetry(state: UpstreamState, request: RetryRequest): Coor
   // While down, the calls wait for the next probe, then ask again: one of them probes, the others
   // learn its outcome at once and go when it succeeds.
   // The call that just probed comes back last, so that the next probe is another call's attempt.
-  if (state.downSince !== 0) return { wait: Math.max(0, state.probeAt - now) + (request.probed ? PROBE_POLL_MS : 0), reason: 'probe', askAgain: true };
+  if (state.down) return { wait: Math.max(0, state.probeAt - now) + (request.probed ? PROBE_POLL_MS : 0), reason: 'probe', askAgain: true };
   const wait = Math.max(ownDelay, state.coolDownUntil - now);
   return { wait, reason: wait > ownDelay ? 'cool-down' : 'backoff' };
 }
@@ -155,7 +157,7 @@ function pace(state: UpstreamState, now: number, earliest: number, maxWait: numb
   const crowded = now < state.waitingUntil;
   const slot = crowded ? Math.max(now + earliest, state.nextSlot, state.coolDownUntil) : Math.max(now + ownDelay, state.coolDownUntil);
   if (slot - now > maxWait) return { refuse: 'paced' };
-  state.nextSlot = Math.max(state.nextSlot, crowded ? slot + interval : now + Math.min(earliest, interval));
+  state.nextSlot = Math.max(state.nextSlot, crowded ? slot + interval : now + interval);
   state.waitingUntil = Math.max(state.waitingUntil, slot);
   return { wait: slot - now, reason: slot - now > ownDelay ? 'paced' : 'backoff' };
 }
@@ -172,7 +174,7 @@ const PROBE_POLL_MS = 250;
  */
 export function admit(state: UpstreamState, request: AdmissionRequest): CoordinatorAnswer {
   const { now, random } = request;
-  if (state.downSince !== 0) {
+  if (state.down) {
     // A probe that never reported (its caller went away mid-attempt) frees its turn after a while.
     if (state.probeTaken && now >= state.probeAt + PROBE_LEASE_MS) state.probeTaken = false;
     if (!state.probeTaken && now >= state.probeAt) {

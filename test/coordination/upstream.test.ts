@@ -1,0 +1,151 @@
+import { describe, expect, test, vi } from 'vitest';
+import { retry, Upstream, type GiveUpEvent, type RetryEvent, type RetryOptions } from '../../src/index.js';
+import { httpError, observe } from '../support/scripted.js';
+import { useVirtualTimePerTest } from '../support/virtual-time.js';
+
+useVirtualTimePerTest();
+
+/** A server that answers each request by the script for its index, recording when each came. */
+function server(answer: (index: number, now: number) => 'ok' | Error) {
+  const times: number[] = [];
+  const call = async (): Promise<string> => {
+    const index = times.length;
+    times.push(Date.now());
+    await Promise.resolve();
+    const reply = answer(index, Date.now());
+    if (reply instanceof Error) throw reply;
+    return reply;
+  };
+  return { call, times };
+}
+
+describe('a lone caller is fast', () => {
+  test('after a 429 without a hint: its own short backoff (equal jitter over 0.5–1 s)', async () => {
+    const api = server((index) => (index === 0 ? httpError(429) : 'ok'));
+    const outcome = observe(retry(api.call, { upstream: new Upstream(), random: () => 0.5 }));
+    await vi.runAllTimersAsync();
+    expect(await outcome).toEqual({ status: 'fulfilled', value: 'ok' });
+    expect(api.times).toEqual([0, 750]);
+  });
+
+  test('after a firm hint: the hint plus a fifth of it at most, not a multiple of it', async () => {
+    const api = server((index) => (index === 0 ? httpError(429, { 'retry-after-ms': '2000' }) : 'ok'));
+    const outcome = observe(retry(api.call, { upstream: new Upstream(), random: () => 0.5 }));
+    await vi.runAllTimersAsync();
+    expect((await outcome).status).toBe('fulfilled');
+    expect(api.times).toEqual([0, 2000 + 0.5 * 400]);
+  });
+
+  test('after a 503: the same short backoff, and a lone caller\'s own failures never make an outage', async () => {
+    const api = server((index) => (index < 3 ? httpError(503) : 'ok'));
+    const outcome = observe(retry(api.call, { upstream: new Upstream(), random: () => 0.5 }));
+    await vi.runAllTimersAsync();
+    expect((await outcome).status).toBe('fulfilled');
+    expect(api.times).toEqual([0, 750, 2250, 5250]);
+  });
+});
+
+describe('a crowd is paced', () => {
+  // Ten calls at t = 0: the first two are served, eight are refused; every retry is served.
+  const crowd = async (extra: RetryOptions = {}) => {
+    const api = server((index) => (index >= 2 && index < 10 ? httpError(429) : 'ok'));
+    const retries: RetryEvent[] = [];
+    const giveUps: GiveUpEvent[] = [];
+    const options: RetryOptions = { upstream: new Upstream(), random: () => 0.5, onRetry: (e) => retries.push(e), onGiveUp: (e) => giveUps.push(e), ...extra };
+    const outcomes = Array.from({ length: 10 }, () => observe(retry(api.call, options)));
+    await vi.runAllTimersAsync();
+    return { api, retries, giveUps, outcomes: await Promise.all(outcomes) };
+  };
+
+  test('the first refused call keeps its own delay; the others get slots at the served rate, in the order they were refused', async () => {
+    const { api, retries } = await crowd();
+    // Two served in the first second: 2/s, a slot every 500 ms.
+    expect(retries.map((event) => event.delay)).toEqual([750, 500, 1000, 1500, 2000, 2500, 3000, 3500]);
+    expect(api.times.slice(10)).toEqual([500, 750, 1000, 1500, 2000, 2500, 3000, 3500]);
+  });
+
+  test('a call whose slot comes later than it may wait gives up at once with the original error', async () => {
+    const refusal = httpError(429);
+    const api = server((index) => (index === 0 ? 'ok' : refusal));
+    const giveUps: GiveUpEvent[] = [];
+    const options: RetryOptions = { upstream: new Upstream(), random: () => 0.5, maxDelay: 1500, onGiveUp: (e) => giveUps.push(e) };
+    const outcomes = Array.from({ length: 4 }, () => observe(retry(api.call, options)));
+    await vi.advanceTimersByTimeAsync(0);
+    // One served: 1/s. Refused: the first waits its own 750 ms, the next the slot at 1000; the last
+    // would have to wait 2000 ms, more than maxDelay: it ends now, with the 429 itself.
+    expect(giveUps.map((event) => [event.reason, event.attempts])).toEqual([['paced', 1]]);
+    expect(giveUps[0]!.error).toBe(refusal);
+    await vi.runAllTimersAsync();
+    const results = await Promise.all(outcomes);
+    expect(results.filter((result) => result.status === 'rejected').every((result) => (result as { reason: unknown }).reason === refusal)).toBe(true);
+    expect(api.times.slice(0, 6)).toEqual([0, 0, 0, 0, 750, 1000]);
+    expect(giveUps.every((event) => event.reason === 'paced' || event.reason === 'retries-exhausted')).toBe(true);
+  });
+
+  test('a crowd told the same firm hint comes back paced after it, not in one wave', async () => {
+    const api = server((index) => (index >= 2 && index < 6 ? httpError(429, { 'retry-after': '1' }) : 'ok'));
+    const options: RetryOptions = { upstream: new Upstream(), random: () => 0 };
+    const outcomes = Array.from({ length: 6 }, () => observe(retry(api.call, options)));
+    await vi.runAllTimersAsync();
+    expect((await Promise.all(outcomes)).every((result) => result.status === 'fulfilled')).toBe(true);
+    expect(api.times.slice(6)).toEqual([1000, 1000, 1500, 2000]);
+  });
+});
+
+describe('an outage is probed, not hammered', () => {
+  test('one probe at a time reaches the upstream; its success releases the others within half a second', async () => {
+    const api = server((_index, now) => (now < 5000 ? httpError(503) : 'ok'));
+    const options: RetryOptions = { upstream: new Upstream(), maxRetries: 8, random: () => 0.5 };
+    const outcomes = Array.from({ length: 20 }, () => observe(retry(api.call, options)));
+    await vi.runAllTimersAsync();
+    expect((await Promise.all(outcomes)).every((result) => result.status === 'fulfilled')).toBe(true);
+    const duringOutage = api.times.filter((time) => time > 0 && time < 5000);
+    // Probes every 500 ms while the outage is young: never two at once, nine in all.
+    expect(duringOutage).toEqual([500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 4500]);
+    const last = Math.max(...api.times);
+    expect(last).toBeGreaterThanOrEqual(5000);
+    expect(last).toBeLessThanOrEqual(5000 + 500 + 500);
+  });
+
+  test('a call whose patience ends first gives up with the original error, as "outage"', async () => {
+    const outageError = httpError(503);
+    const api = server(() => outageError);
+    const giveUps: GiveUpEvent[] = [];
+    const options: RetryOptions = { upstream: new Upstream(), maxRetries: 2, random: () => 0.5, onGiveUp: (e) => giveUps.push(e) };
+    const outcomes = Array.from({ length: 5 }, () => observe(retry(api.call, options)));
+    await vi.runAllTimersAsync();
+    const results = await Promise.all(outcomes);
+    expect(results.every((result) => result.status === 'rejected' && result.reason === outageError)).toBe(true);
+    expect(giveUps.map((event) => event.reason)).toContain('outage');
+    expect(giveUps.every((event) => event.error === outageError)).toBe(true);
+    // After the first wave, one probe at a time, at least 500 ms apart.
+    const probes = api.times.slice(5);
+    expect(probes.every((time, i) => i === 0 || time - probes[i - 1]! >= 500)).toBe(true);
+    expect(probes[0]).toBe(500);
+  });
+});
+
+describe('it learns', () => {
+  test('a process that won a small first share speeds up as its paced retries are served', async () => {
+    // One of ten served at t = 0; every retry is served. At a fixed 1/s, the last would come at 9 s.
+    const api = server((index) => (index >= 1 && index < 10 ? httpError(429) : 'ok'));
+    const options: RetryOptions = { upstream: new Upstream(), random: () => 0.5 };
+    const outcomes = Array.from({ length: 10 }, () => observe(retry(api.call, options)));
+    await vi.runAllTimersAsync();
+    expect((await Promise.all(outcomes)).every((result) => result.status === 'fulfilled')).toBe(true);
+    expect(Math.max(...api.times)).toBeLessThan(9000);
+  });
+
+  test('calm again once the upstream stops refusing: first attempts go without asking', async () => {
+    const upstream = new Upstream();
+    const api = server((index) => (index === 1 ? httpError(429) : 'ok'));
+    await retry(api.call, { upstream });
+    const refused = observe(retry(api.call, { upstream, random: () => 0.5 }));
+    await vi.runAllTimersAsync();
+    expect((await refused).status).toBe('fulfilled');
+    expect(upstream.calm).toBe(false);
+    vi.advanceTimersByTime(5000);
+    await retry(api.call, { upstream });
+    expect(upstream.calm).toBe(true);
+  });
+});
