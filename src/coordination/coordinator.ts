@@ -37,6 +37,8 @@ export interface AdmissionRequest {
   /** The longest the call may wait (its `maxDelay`, and what is left of its `timeout`). */
   readonly maxWait: number;
   readonly random: () => number;
+  /** The ticket of the coordinator's last answer to this call, if it gave one (its place in a queue). */
+  readonly ticket?: number;
 }
 
 export interface RetryRequest extends AdmissionRequest {
@@ -60,10 +62,10 @@ export interface RetryRequest extends AdmissionRequest {
 /**
  * `wait`: go after this many ms (the whole wait: a retry's answer replaces the call's own delay,
  * and should not be shorter than the firm hint); with `askAgain`, ask `admit` again after it
- * (an outage's probe is still out). `refuse`: give up now with the last error.
+ * (an outage's probe is still out), showing `ticket` if one was given. `refuse`: give up now with the last error.
  */
 export type CoordinatorAnswer =
-  | { readonly wait: number; readonly reason: WaitReason; readonly askAgain?: boolean }
+  | { readonly wait: number; readonly reason: WaitReason; readonly askAgain?: boolean; readonly ticket?: number }
   | { readonly refuse: GiveUpReason };
 
 export interface AttemptOutcome {

@@ -11,10 +11,13 @@ export interface UpstreamState {
   rate: number;
   /** Doubling phase: no paced retry has been refused since the upstream started limiting. */
   slowStart: boolean;
-  /** The next free pacing slot, in ms of the clock. */
-  nextSlot: number;
-  /** The latest slot handed out: until then, some refused call is waiting. */
-  waitingUntil: number;
+  /**
+   * The queue of refused calls, served at `rate`: tickets handed out, how many of them are due
+   * (fractional: it moves on with time), and the time that count was taken.
+   */
+  ticketsIssued: number;
+  queueHead: number;
+  queueAt: number;
   /** No attempt before this: the latest firm hint's end. */
   coolDownUntil: number;
   /** Until when calls are treated as contended and every attempt asks (ms of the clock). */
@@ -44,17 +47,21 @@ export const FAULTS_FOR_OUTAGE = 3;
 const BUSY_MS = 5000;
 /** Lower bound of the learned rate, requests per second. */
 const MIN_RATE = 0.2;
-/** Rate added per success, requests per second: doubling per second in slow start, then 10%. */
-const SLOW_START_STEP = Math.LN2;
+/**
+ * Growth per success while contended: by half in slow start (until a paced retry is refused, the
+ * first share may have been far below the limit), then 0.1 request per second.
+ */
+const SLOW_START_GROWTH = 1.5;
 const STEADY_STEP = 0.1;
-/** Multiplicative cut after a paced retry is refused (as AWS adaptive retry and CUBIC do). */
-const CUT = 0.7;
+/** Cut after a paced retry is refused (multiplicative, as AWS adaptive retry and CUBIC do), and the deepest. */
+const CUT = 0.9;
+const DEEPEST_CUT = 0.5;
 /** How long waiting calls are spread over after a probe's success. */
 const RELEASE_MS = 500;
 
 export function initialUpstreamState(): UpstreamState {
   return {
-    rate: 0, slowStart: true, nextSlot: 0, waitingUntil: 0, coolDownUntil: 0, busyUntil: 0,
+    rate: 0, slowStart: true, ticketsIssued: 0, queueHead: 0, queueAt: 0, coolDownUntil: 0, busyUntil: 0,
     windowStart: 0, windowSuccesses: 0, previousWindowSuccesses: 0,
     faults: 0, faultedCalls: 0, down: false, downSince: 0, probeAt: 0, probeTaken: false, releaseUntil: 0,
   };
@@ -92,7 +99,7 @@ export function recordSuccess(state: UpstreamState, now: number): void {
     state.releaseUntil = now + RELEASE_MS;
   }
   // While contended, each success says the rate we send at is served: ask for a little more.
-  if (now < state.busyUntil) state.rate = Math.max(state.rate, MIN_RATE) + (state.slowStart ? SLOW_START_STEP : STEADY_STEP);
+  if (now < state.busyUntil) state.rate = state.slowStart ? Math.max(state.rate, MIN_RATE) * SLOW_START_GROWTH : state.rate + STEADY_STEP;
 }
 
 export function recordFailure(state: UpstreamState, outcome: AttemptOutcome): void {
@@ -106,8 +113,10 @@ export function recordFailure(state: UpstreamState, outcome: AttemptOutcome): vo
       // The first refusal: what was served in the last second is the best first guess (none: unknown).
       state.rate = state.windowSuccesses + state.previousWindowSuccesses;
     } else if (attempt > 1 && now < state.busyUntil) {
-      // A paced retry was refused: we send faster than the upstream serves.
-      state.rate = Math.max(MIN_RATE, state.rate * CUT);
+      // A paced retry was refused: we send faster than the upstream serves. What it served in the
+      // last second is the measure, within a cut of 10% to 50%.
+      const served = state.windowSuccesses + state.previousWindowSuccesses * (1 - (now - state.windowStart) / WINDOW_MS);
+      state.rate = Math.max(MIN_RATE, Math.min(state.rate * CUT, Math.max(served, state.rate * DEEPEST_CUT)));
       state.slowStart = false;
     }
     state.busyUntil = Math.max(state.busyUntil, now + BUSY_MS, state.coolDownUntil);
@@ -135,8 +144,8 @@ export function scheduleRetry(state: UpstreamState, request: RetryRequest): Coor
   const { now, ownDelay, firmHint, maxWait } = request;
   // Paced only once a rate is known; a lone caller, who has seen no success, keeps its own delay.
   if (request.failure === 'rate-limit' && state.rate > 0) {
-    // After a firm hint the own delay is the hint plus its spread; otherwise the next slot may come sooner.
-    return pace(state, now, firmHint !== undefined ? ownDelay : Math.min(ownDelay, 1000 / state.rate), maxWait, ownDelay);
+    // After a firm hint the own delay is the hint plus its spread; otherwise the turn may come sooner.
+    return queue(state, now, firmHint !== undefined ? ownDelay : 0, maxWait, ownDelay);
   }
   // While down, the calls wait for the next probe, then ask again: one of them probes, the others
   // learn its outcome at once and go when it succeeds.
@@ -146,22 +155,59 @@ export function scheduleRetry(state: UpstreamState, request: RetryRequest): Coor
   return { wait, reason: wait > ownDelay ? 'cool-down' : 'backoff' };
 }
 
-/**
- * A slot at the learned rate, in the order calls were refused, no earlier than `earliest` from now.
- * A call refused while nobody else waits keeps its own delay (a lone caller is fast); the ones
- * refused after it take the slots that follow. A call that cannot wait for its slot gives up now
- * rather than retry into another refusal.
- */
-function pace(state: UpstreamState, now: number, earliest: number, maxWait: number, ownDelay: number): CoordinatorAnswer {
-  const interval = 1000 / state.rate;
-  const crowded = now < state.waitingUntil;
-  const slot = crowded ? Math.max(now + earliest, state.nextSlot, state.coolDownUntil) : Math.max(now + ownDelay, state.coolDownUntil);
-  if (slot - now > maxWait) return { refuse: 'paced' };
-  state.nextSlot = Math.max(state.nextSlot, crowded ? slot + interval : now + interval);
-  state.waitingUntil = Math.max(state.waitingUntil, slot);
-  return { wait: slot - now, reason: slot - now > ownDelay ? 'paced' : 'backoff' };
+/** Moves the queue on at the learned rate: the tickets due by now are served. None during a cool-down. */
+function advance(state: UpstreamState, now: number): void {
+  if (now <= state.queueAt) return;
+  const from = Math.max(state.queueAt, state.coolDownUntil);
+  if (now > from) state.queueHead = Math.min(state.ticketsIssued, state.queueHead + ((now - from) * state.rate) / 1000);
+  state.queueAt = now;
 }
 
+/** When a ticket comes due at the current rate: its place in the queue, served from the end of any cool-down. */
+function dueAt(state: UpstreamState, ticket: number): number {
+  return Math.max(state.queueAt, state.coolDownUntil) + ((ticket - state.queueHead) * 1000) / state.rate;
+}
+
+/**
+ * A place in the queue of refused calls, served at the learned rate in the order they were
+ * refused. A call refused while nobody waits keeps its own delay (a lone caller is fast); the ones
+ * refused after it queue behind it. The turn is computed again when the call comes back, at the
+ * rate learned meanwhile. A call that cannot wait for its turn gives up now rather than retry into
+ * another refusal, except while the rate is still growing from a small first share.
+ */
+function queue(state: UpstreamState, now: number, earliest: number, maxWait: number, ownDelay: number): CoordinatorAnswer {
+  advance(state, now);
+  const ticket = state.ticketsIssued + 1;
+  if (state.ticketsIssued - state.queueHead < 1) {
+    state.ticketsIssued = ticket;
+    const wait = Math.max(ownDelay, state.coolDownUntil - now);
+    return wait > maxWait ? { refuse: 'paced' } : { wait, reason: wait > ownDelay ? 'cool-down' : 'backoff' };
+  }
+  const wait = Math.max(dueAt(state, ticket) - now, earliest);
+  if (wait > maxWait && !state.slowStart) return { refuse: 'paced' };
+  state.ticketsIssued = ticket;
+  return { wait: Math.max(earliest, recheckAfter(Math.min(wait, maxWait))), reason: 'paced', askAgain: true, ticket };
+}
+
+/** A queued call back for its turn: go when its ticket is due, else wait for it. */
+function turn(state: UpstreamState, now: number, ticket: number, maxWait: number): CoordinatorAnswer {
+  advance(state, now);
+  const wait = dueAt(state, ticket) - now;
+  if (wait < 1) return { wait: 0, reason: 'paced' };
+  if (wait > maxWait && !state.slowStart) return { refuse: 'paced' };
+  return { wait: recheckAfter(Math.min(wait, maxWait)), reason: 'paced', askAgain: true, ticket };
+}
+
+/**
+ * A queued call comes back before its turn to look again, since the rate may have grown meanwhile:
+ * halfway there, or at the turn itself once that is near.
+ */
+function recheckAfter(untilTurn: number): number {
+  return Math.min(untilTurn, Math.max(RECHECK_MS, untilTurn / 2));
+}
+
+/** A queued call looks again at least this long before its turn. */
+const RECHECK_MS = 250;
 /** A probe out longer than this is taken for lost. */
 const PROBE_LEASE_MS = 30_000;
 /** Waiting calls look again this often while a probe is out. */
@@ -184,7 +230,8 @@ export function admit(state: UpstreamState, request: AdmissionRequest): Coordina
     return { wait: state.probeTaken ? PROBE_POLL_MS : state.probeAt - now, reason: 'probe', askAgain: true };
   }
   if (now < state.releaseUntil) return { wait: random() * (state.releaseUntil - now), reason: 'probe' };
+  if (request.ticket !== undefined && state.rate > 0) return turn(state, now, request.ticket, request.maxWait);
   // New calls during a cool-down queue behind it; one that cannot wait that long goes, and the server answers.
-  if (request.attempt === 1 && now < state.coolDownUntil && state.rate > 0) return pace(state, now, state.coolDownUntil - now, request.maxWait, 0);
+  if (request.attempt === 1 && now < state.coolDownUntil && state.rate > 0) return queue(state, now, state.coolDownUntil - now, request.maxWait, 0);
   return { wait: 0, reason: 'backoff' };
 }

@@ -96,6 +96,8 @@ class RetryingCall {
   private running: Attempt | undefined;
   /** The coordinator let the running attempt through as its outage probe. */
   private probing = false;
+  /** The call's place in the coordinator's queue, from its last answer, until the next attempt starts. */
+  private ticket: number | undefined;
   private wake: ((completed: boolean) => void) | undefined;
 
   constructor(
@@ -172,6 +174,7 @@ class RetryingCall {
       const maxWait = longestWait(policy, now, this.deadline);
       const request = { now, attempt: attempt.attempt + 1, maxWait, patience: patienceLeft, random, failure, firmHint, ownDelay: plan.delay, probed: this.probing, error };
       answer = await this.ask(() => coordinator.scheduleRetry(request));
+      this.ticket = answer !== undefined && 'wait' in answer ? answer.ticket : undefined;
     }
     const decision = decide(policy, plan, answer, failed);
     if (!decision.retry) throw this.giveUp(error, decision.reason);
@@ -187,14 +190,15 @@ class RetryingCall {
     const { upstream: coordinator, clock, random } = this.policy;
     if (coordinator === undefined || coordinator.calm) return this.newAttempt(number, lastError);
     const now = clock.now();
-    const answer = this.ask(() => coordinator.admit({ now, attempt: number, maxWait: longestWait(this.policy, now, this.deadline), random }));
+    const answer = this.ask(() => coordinator.admit({ now, attempt: number, maxWait: longestWait(this.policy, now, this.deadline), random, ticket: this.ticket }));
     const hold = (word: CoordinatorAnswer | undefined): Attempt | Promise<Attempt> => {
       if (word !== undefined && 'refuse' in word) return retrying ? Promise.reject(this.giveUp(lastError, word.refuse)) : this.newAttempt(number, lastError);
       this.probing = word !== undefined && word.wait <= 0 && word.reason === 'probe';
+      this.ticket = word?.ticket;
       if (word === undefined || word.wait <= 0) return this.newAttempt(number, lastError);
-      // An open-ended hold (an outage's probe) past the call's patience: a retry gives up; a first
-      // attempt goes, and the server decides.
-      if (word.askAgain === true && now + word.wait > this.patientUntil) {
+      // Waiting for an outage's probe past the call's patience: a retry gives up; a first attempt
+      // goes, and the server decides.
+      if (word.reason === 'probe' && word.askAgain === true && now + word.wait > this.patientUntil) {
         return retrying ? Promise.reject(this.giveUp(lastError, 'outage')) : this.newAttempt(number, lastError);
       }
       this.observer?.waiting(word.wait, word.reason, undefined);

@@ -1,5 +1,6 @@
 import { describe, expect, test, vi } from 'vitest';
-import { retry, Upstream, type GiveUpEvent, type RetryEvent, type RetryOptions } from '../../src/index.js';
+import { retry, Upstream, type GiveUpEvent, type RetryEvent, type RetryOptions, type UpstreamStore } from '../../src/index.js';
+import { initialUpstreamState } from '../../src/coordination/upstream-state.js';
 import { httpError, observe } from '../support/scripted.js';
 import { useVirtualTimePerTest } from '../support/virtual-time.js';
 
@@ -59,27 +60,27 @@ describe('a crowd is paced', () => {
 
   test('the first refused call keeps its own delay; the others get slots at the served rate, in the order they were refused', async () => {
     const { api, retries } = await crowd();
-    // Two served in the first second: 2/s, a slot every 500 ms.
-    expect(retries.map((event) => event.delay)).toEqual([750, 500, 1000, 1500, 2000, 2500, 3000, 3500]);
-    expect(api.times.slice(10)).toEqual([500, 750, 1000, 1500, 2000, 2500, 3000, 3500]);
+    // Two served in the first second: 2/s, a turn every 500 ms; each queued call looks again halfway
+    // to its turn, and goes sooner as every served retry raises the rate (slow start).
+    expect(retries.map((event) => event.delay)).toEqual([750, 500, 750, 1000, 1250, 1500, 1750, 2000]);
+    expect(api.times.slice(10)).toEqual([750, 834, 1056, 1250, 1353, 1500, 1750, 2000]);
   });
 
-  test('a call whose slot comes later than it may wait gives up at once with the original error', async () => {
+  test('a call whose turn comes later than it may wait gives up at once with the original error', async () => {
+    // An upstream that has learned 1/s (and is past slow start) with three calls already queued.
+    const state = { ...initialUpstreamState(), rate: 1, slowStart: false, busyUntil: 60_000, ticketsIssued: 3 };
+    const store: UpstreamStore = { apply: (_name, transition, argument) => transition(state, argument) };
     const refusal = httpError(429);
-    const api = server((index) => (index === 0 ? 'ok' : refusal));
+    const api = server(() => refusal);
     const giveUps: GiveUpEvent[] = [];
-    const options: RetryOptions = { upstream: new Upstream(), random: () => 0.5, maxDelay: 1500, onGiveUp: (e) => giveUps.push(e) };
-    const outcomes = Array.from({ length: 4 }, () => observe(retry(api.call, options)));
+    const outcome = observe(retry(api.call, { upstream: new Upstream({ store }), maxDelay: 3500, onGiveUp: (e) => giveUps.push(e) }));
     await vi.advanceTimersByTimeAsync(0);
-    // One served: 1/s. Refused: the first waits its own 750 ms, the next the slot at 1000; the last
-    // would have to wait 2000 ms, more than maxDelay: it ends now, with the 429 itself.
-    expect(giveUps.map((event) => [event.reason, event.attempts])).toEqual([['paced', 1]]);
+    // Its turn: behind three others at 1/s, 4 s away, more than maxDelay: it ends now, with the 429 itself.
+    expect(await outcome).toEqual({ status: 'rejected', reason: refusal });
+    expect(giveUps).toEqual([{ error: refusal, attempts: 1, reason: 'paced', method: 'call' }]);
     expect(giveUps[0]!.error).toBe(refusal);
-    await vi.runAllTimersAsync();
-    const results = await Promise.all(outcomes);
-    expect(results.filter((result) => result.status === 'rejected').every((result) => (result as { reason: unknown }).reason === refusal)).toBe(true);
-    expect(api.times.slice(0, 6)).toEqual([0, 0, 0, 0, 750, 1000]);
-    expect(giveUps.every((event) => event.reason === 'paced' || event.reason === 'retries-exhausted')).toBe(true);
+    expect(api.times).toEqual([0]);
+    expect(state.ticketsIssued).toBe(3);
   });
 
   test('a crowd told the same firm hint comes back paced after it, not in one wave', async () => {
@@ -88,7 +89,9 @@ describe('a crowd is paced', () => {
     const outcomes = Array.from({ length: 6 }, () => observe(retry(api.call, options)));
     await vi.runAllTimersAsync();
     expect((await Promise.all(outcomes)).every((result) => result.status === 'fulfilled')).toBe(true);
-    expect(api.times.slice(6)).toEqual([1000, 1000, 1500, 2000]);
+    // Two served: 2/s. The first refused goes at the hint; the others queue behind the cool-down and
+    // go one turn apart, sooner as the rate grows.
+    expect(api.times.slice(6)).toEqual([1000, 1667, 1889, 2038]);
   });
 });
 
