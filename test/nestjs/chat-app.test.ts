@@ -1,7 +1,7 @@
 /** The example application (examples/nestjs) booted for real: DI, routes, the filter and the logger. */
 import 'reflect-metadata';
 import OpenAI, { RateLimitError } from 'openai';
-import { getRetryPolicy } from 'retryable';
+import { getRetryPolicy, Upstream } from 'retryable';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startLocalOpenAIServer, type LocalOpenAIServer } from '../../examples/local-openai-server.js';
 import { AppModule } from '../../examples/nestjs/app.module.js';
@@ -27,7 +27,8 @@ beforeEach(async () => {
   filterCatch.mockClear();
   nest = await bootNest(AppModule.forRoot({
     openai: { baseURL: upstream.url, apiKey: 'test' },
-    retry: { initialDelay: 10 },
+    // Each test its own upstream state: one test's cool-down must not hold the next one's calls.
+    retry: { initialDelay: 10, upstream: new Upstream() },
   }));
 });
 afterEach(async () => {
