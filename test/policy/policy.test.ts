@@ -8,7 +8,7 @@ import { BUILT_IN_DEFAULTS, checkOptionsShape, resolvePolicy } from '../../src/p
 import { shared } from '../../src/engine/shared-state.js';
 
 const WHERE = '@Retryable on ChatService.complete';
-const OPTION_LIST = 'maxRetries, initialDelay, multiplier, maxDelay, jitter, rateLimit, timeout, attemptTimeout, retryIf, onRetry, onGiveUp, signal, upstream, budget, random, clock, telemetry';
+const OPTION_LIST = 'maxRetries, initialDelay, multiplier, maxDelay, jitter, rateLimit, timeout, attemptTimeout, retryIf, onRetry, onGiveUp, signal, upstream, targets, failoverIf, fallback, retryOnResult, budget, random, clock, telemetry';
 
 /** Lets a test pass values the types (rightly) reject. */
 const loose = (options: Record<string, unknown>) => options as RetryOptions;
