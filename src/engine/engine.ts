@@ -317,6 +317,8 @@ class RetryingCall {
   /** Resolves true after `ms`, or false at once when the caller aborts or the deadline passes. */
   private sleep(ms: number): Promise<boolean> {
     if (this.deadlinePassed || this.callerSignal?.aborted) return Promise.resolve(false);
+    // No timer for no wait (a failover): a timer's turn would cost a millisecond or more.
+    if (ms === 0) return Promise.resolve(true);
     const { clock } = this.policy;
     return new Promise((resolve) => {
       const timer = clock.setTimeout(() => finish(true), ms);
