@@ -49,7 +49,8 @@ export function planRetry(policy: RetryPolicy, failed: FailedAttempt, random: ()
   if (failed.stopped !== undefined) return { retry: false, reason: failed.stopped };
   if (!failed.retryable) return { retry: false, reason: 'not-retryable' };
   if (failed.attempt > policy.maxRetries) return { retry: false, reason: 'retries-exhausted' };
-  if (failed.failover) return { retry: true, delay: 0, serverHint: undefined, firmHint: undefined, reason: 'failover' };
+  // The failed target's hint is reported, not waited for: the next target never sent it.
+  if (failed.failover) return { retry: true, delay: 0, serverHint: retryAfterMs(failed.error, failed.now), firmHint: undefined, reason: 'failover' };
   const { error, now } = failed;
   const schedule = isRateLimitError(error) ? policy.rateLimit : policy;
   const firmHint = retryAfterMs(error, now);
