@@ -68,6 +68,11 @@ export async function runChatDemo(env: DemoEnvironment = process.env, print: (li
       for await (const piece of chat.stream('Count from one to five.')) pieces.push(piece);
       return `${pieces.join('')} (${pieces.length} chunks)`;
     });
+    // gpt-4o answers 429 "retry after 20 s": the call moves to gpt-4o-mini at once, without waiting.
+    await step('chat.completeAnyModel()', [{ kind: 'rate-limit-seconds', retryAfterSeconds: 20, model: 'gpt-4o' }], async () => {
+      const { model, text } = await chat.completeAnyModel('Say hello from any model.');
+      return `${text} (from ${model})`;
+    });
     // Locally this one must fail at once: retrying cannot fix billing.
     const question = 'Where is the Eiffel Tower? Answer with its city and country.';
     await step('chat.extract()', [outOfQuota], async () => JSON.stringify(await chat.extract(question, landmark)), { expectFailure: true });

@@ -13,7 +13,7 @@
  * `setRetryDefaults` in `chat-service-demo.ts`.
  */
 import type OpenAI from 'openai';
-import { currentAttempt, Retryable } from 'retryable';
+import { currentAttempt, Retryable, Upstream } from 'retryable';
 
 export interface CompleteOptions {
   /** Cancels the call: a wait ends at once, an attempt in flight is aborted, no retry follows. */
@@ -26,6 +26,21 @@ export interface JsonSchemaFormat {
   name: string;
   schema: Record<string, unknown>;
 }
+
+/** What a method needs to call one of its failover targets. */
+export interface ModelTarget {
+  model: string;
+}
+
+/**
+ * Two models that can each answer, in order of preference. Each is an Upstream of its own, so a
+ * 429 or an outage on one cools down that one only. Shared at module level: every instance and
+ * every method that lists them sees the same cool-downs.
+ */
+export const modelTargets = [
+  new Upstream({ name: 'gpt-4o', target: { model: 'gpt-4o' } satisfies ModelTarget }),
+  new Upstream({ name: 'gpt-4o-mini', target: { model: 'gpt-4o-mini' } satisfies ModelTarget }),
+];
 
 export class ChatService {
   constructor(
@@ -43,6 +58,22 @@ export class ChatService {
       { signal },
     );
     return completion.choices[0]?.message.content ?? '';
+  }
+
+  /**
+   * One answer from the first model that can give it: a 429, a 5xx or an outage on gpt-4o sends
+   * the call to gpt-4o-mini at once (no wait), and while gpt-4o cools down calls go straight there.
+   * Returns which model answered, so the caller can tell.
+   */
+  @Retryable({ targets: modelTargets })
+  async completeAnyModel(prompt: string): Promise<{ model: string; text: string }> {
+    const { signal, target } = currentAttempt()!;
+    const { model } = target as ModelTarget;
+    const completion = await this.client.chat.completions.create(
+      { model, messages: [{ role: 'user', content: prompt }] },
+      { signal },
+    );
+    return { model, text: completion.choices[0]?.message.content ?? '' };
   }
 
   /**

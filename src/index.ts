@@ -1,7 +1,8 @@
 export { Retryable, type PromiseOrAsyncIterable, type RetryableDecorator } from './entry-points/decorator.js';
 export { retry } from './entry-points/retry.js';
 export { currentAttempt, type AttemptContext } from './engine/attempt-context.js';
-export { isRetryableError } from './http/classify.js';
+export { isRetryableError, shouldFailOver } from './http/classify.js';
+export { RejectedResultError } from './engine/rejected-result.js';
 export { retryAfterMs, rateLimitResetMs, parseGoDuration } from './http/server-hints.js';
 export { readRateLimits, refillPerMs, type HeaderSource, type LimitState, type RateLimitSnapshot } from './http/rate-limit-headers.js';
 export { estimateRequestTokens } from './http/token-estimate.js';
@@ -13,6 +14,6 @@ export { RetryBudget, type RetryBudgetOptions } from './coordination/budget.js';
 export { Upstream, type UpstreamOptions } from './coordination/upstream.js';
 export type { UpstreamStore, Transition } from './coordination/upstream-store.js';
 export type { UpstreamState } from './coordination/upstream-state.js';
-export type { AdmissionRequest, AttemptOutcome, Coordinator, CoordinatorAnswer, FailureKind, RetryRequest, WaitReason } from './coordination/coordinator.js';
+export type { AdmissionRequest, AttemptOutcome, AttemptTarget, Coordinator, CoordinatorAnswer, FailureKind, RetryRequest, WaitReason } from './coordination/coordinator.js';
 export { retryLogger, type RetryLogHooks, type RetryLogSink } from './telemetry/retry-logger.js';
 export type { GiveUpEvent, GiveUpReason, Jitter, RetryClock, RetryEvent, RetryOptions, RetryPolicy } from './policy/options.js';

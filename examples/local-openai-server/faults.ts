@@ -3,7 +3,12 @@
  * queue; when the queue is empty the request succeeds. The shapes copy what the real OpenAI API
  * sends, so a retry policy tested here meets the same headers and bodies in production.
  */
-export type Fault =
+export type Fault = FaultKind & {
+  /** Only a request for this model takes the fault; requests for other models pass it by. */
+  model?: string;
+};
+
+type FaultKind =
   /** 429 `rate_limit_exceeded` with `retry-after-ms`, the hint the OpenAI SDK reads first. */
   | { kind: 'rate-limit'; retryAfterMs: number }
   /** 429 with `retry-after` in whole seconds. */

@@ -147,7 +147,8 @@ export async function startLocalOpenAIServer(options: LocalOpenAIServerOptions =
       }
     }
 
-    const fault = queue.shift() ?? null;
+    const taken = queue.findIndex((queued) => queued.model === undefined || queued.model === body!.model);
+    const fault = taken < 0 ? null : queue.splice(taken, 1)[0]!;
     record.fault = fault;
     const label = fault ? describeFault(fault) : 'ok';
     const canned = fault && cannedResponse(fault);

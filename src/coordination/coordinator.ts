@@ -20,15 +20,25 @@ export interface Coordinator {
   scheduleRetry(request: RetryRequest): CoordinatorAnswer | PromiseLike<CoordinatorAnswer>;
   /** What an attempt ended in, success or failure. */
   record(outcome: AttemptOutcome): void;
-  /** A success, on the happy path. `now` is the engine's clock. */
-  recordSuccess(now: number): void;
+  /** A success, on the happy path, or with the `target` the attempt went to. `now` is the engine's clock. */
+  recordSuccess(now: number, target?: AttemptTarget): void;
+  /**
+   * The targets a failover coordinator routes attempts among (see `Targets`). While the call has
+   * not tried one of them, a failure that `failoverIf` accepts is retried at once on another.
+   */
+  readonly targets?: readonly AttemptTarget[];
+}
+
+/** Where an attempt goes when a coordinator routes among several: `target` is what the method reads in `currentAttempt().target`. */
+export interface AttemptTarget {
+  readonly target?: unknown;
 }
 
 /** How an attempt failed, as far as an upstream cares. */
 export type FailureKind = 'rate-limit' | 'server' | 'network' | 'timeout' | 'other';
 
 /** Why a wait is as long as it is; `onRetry` and telemetry report it. */
-export type WaitReason = 'backoff' | 'server-hint' | 'cool-down' | 'paced' | 'probe' | 'admission';
+export type WaitReason = 'backoff' | 'server-hint' | 'cool-down' | 'paced' | 'probe' | 'admission' | 'failover';
 
 export interface AdmissionRequest {
   readonly now: number;
@@ -39,6 +49,8 @@ export interface AdmissionRequest {
   readonly random: () => number;
   /** The ticket of the coordinator's last answer to this call, if it gave one (its place in a queue). */
   readonly ticket?: number;
+  /** Targets this attempt must not go to: the ones the call just failed over from. */
+  readonly avoid?: readonly AttemptTarget[];
 }
 
 export interface RetryRequest extends AdmissionRequest {
@@ -57,15 +69,19 @@ export interface RetryRequest extends AdmissionRequest {
   readonly probed: boolean;
   /** The error, exactly as thrown; for coordinators that route on it, never to be changed. */
   readonly error: unknown;
+  /** The target the failed attempt went to, if the coordinator chose one. */
+  readonly target?: AttemptTarget;
 }
 
 /**
  * `wait`: go after this many ms (the whole wait: a retry's answer replaces the call's own delay,
  * and should not be shorter than the firm hint); with `askAgain`, ask `admit` again after it
- * (an outage's probe is still out), showing `ticket` if one was given. `refuse`: give up now with the last error.
+ * (an outage's probe is still out), showing `ticket` if one was given (the call's place in a
+ * queue); `target`: where the attempt goes (an admission's answer from a coordinator of several
+ * targets). `refuse`: give up now with the last error.
  */
 export type CoordinatorAnswer =
-  | { readonly wait: number; readonly reason: WaitReason; readonly askAgain?: boolean; readonly ticket?: number }
+  | { readonly wait: number; readonly reason: WaitReason; readonly askAgain?: boolean; readonly ticket?: number; readonly target?: AttemptTarget }
   | { readonly refuse: GiveUpReason };
 
 export interface AttemptOutcome {
@@ -76,6 +92,8 @@ export interface AttemptOutcome {
   readonly status: number | undefined;
   readonly firmHint: number | undefined;
   readonly error: unknown;
+  /** The target the attempt went to, if the coordinator chose one. */
+  readonly target?: AttemptTarget;
 }
 
 /** The answer that changes nothing: a retry goes after its own delay, an attempt goes now. */

@@ -7,6 +7,8 @@ export interface UpstreamOptions {
   name?: string;
   /** Where the state lives: in this process by default; `redisStore(client)` from `retryable/redis` for a fleet. */
   store?: UpstreamStore;
+  /** What a method needs to call this upstream as one of `targets` (say `{ model: 'gpt-4o' }`); it reads it as `currentAttempt().target`. */
+  target?: unknown;
 }
 
 let unnamed = 0;
@@ -20,6 +22,8 @@ let unnamed = 0;
  */
 export class Upstream implements Coordinator {
   readonly name: string;
+  /** The `target` payload it was built with, if any. */
+  readonly target: unknown;
   /** See `Coordinator.calm`; refreshed by every transition. */
   calm = true;
   private readonly store: UpstreamStore;
@@ -33,6 +37,7 @@ export class Upstream implements Coordinator {
     }
     this.name = name ?? `upstream-${++unnamed}`;
     this.store = store ?? new MemoryStore();
+    this.target = options.target;
   }
 
   admit(request: AdmissionRequest): CoordinatorAnswer | Promise<CoordinatorAnswer> {

@@ -1,3 +1,4 @@
+import type { AttemptTarget } from '../coordination/coordinator.js';
 import { onAbort } from './abort-fanout.js';
 import { shared } from './shared-state.js';
 
@@ -18,6 +19,11 @@ export interface AttemptContext {
    * (with the client's `maxRetries: 0` the SDK would send 0 on every attempt).
    */
   readonly requestOptions: { readonly signal: AbortSignal; readonly headers: { readonly 'x-stainless-retry-count': string } };
+  /**
+   * With `targets`: the `target` of the Upstream this attempt goes to (say `{ model: 'gpt-4o' }`),
+   * for the method to call it with. Undefined otherwise.
+   */
+  readonly target: unknown;
 }
 
 /** One attempt's state. The engine owns it; methods see it through `currentAttempt()`. */
@@ -29,6 +35,8 @@ export class Attempt implements AttemptContext {
   /** Created when something may abort this attempt and someone needs its signal. */
   declare controller: AbortController | undefined;
   declare timedOut: boolean;
+  /** Where the coordinator sent this attempt, if it routes among targets. */
+  declare route: AttemptTarget | undefined;
   private declare readonly callerSignal: AbortSignal | undefined;
   private declare unfollow: (() => void) | undefined;
 
@@ -38,7 +46,12 @@ export class Attempt implements AttemptContext {
     this.callerSignal = callerSignal;
     this.controller = undefined;
     this.timedOut = false;
+    this.route = undefined;
     this.unfollow = undefined;
+  }
+
+  get target(): unknown {
+    return this.route?.target;
   }
 
   get signal(): AbortSignal {

@@ -1,4 +1,4 @@
-import type { CoordinatorAnswer } from '../coordination/coordinator.js';
+import type { AttemptTarget, CoordinatorAnswer } from '../coordination/coordinator.js';
 import { failureKind, errorStatus, isRetryableError } from '../http/classify.js';
 import { retryAfterMs } from '../http/server-hints.js';
 import { decide, longestWait, patience, planRetry, type FailedAttempt } from '../policy/decide.js';
@@ -7,6 +7,7 @@ import { onAbort } from './abort-fanout.js';
 import { Attempt, passAttemptTo, runFirstAttempt, runInAttempt, takeFirstAttempt } from './attempt-context.js';
 import { reportHookError, runHook } from './hooks.js';
 import { isPromiseLike } from './promise-like.js';
+import { RejectedResultError } from './rejected-result.js';
 import { observeCall, type CallObserver } from '../telemetry/call-observer.js';
 import { openTelemetryRegistrations } from '../telemetry/otel-global.js';
 
@@ -33,7 +34,7 @@ export function callWithRetry(
   // Aborted before it began: the engine never takes charge, so no hook runs and nothing is held.
   if (callerSignal?.aborted) return Promise.reject(callerSignal.reason);
   const observer = openTelemetryRegistrations() && observeCall(policy, labelText(label, thisArg));
-  if (observer !== undefined || policy.watchFromStart || (coordinator !== undefined && !coordinator.calm)) {
+  if (observer !== undefined || policy.watchFromStart || policy.retryOnResult !== undefined || (coordinator !== undefined && !coordinator.calm)) {
     return new RetryingCall(policy, label, fn, thisArg, args, callerSignal, observer).run(undefined, undefined);
   }
   let result: unknown;
@@ -72,6 +73,19 @@ function timeoutReason(option: 'timeout' | 'attemptTimeout', ms: number | undefi
   return new DOMException(`retryable: ${option} of ${ms} ms passed`, 'TimeoutError');
 }
 
+/** A user rule's answer: only `true` counts, and a rule that throws or rejects is reported and counts as `false`. */
+function verdict(name: string, rule: (subject: any, attempt: any) => unknown, subject: unknown, attempt: Attempt | undefined): boolean {
+  try {
+    const answer = rule(subject, attempt);
+    // Not awaited. A rejection must still be reported, never left unhandled.
+    if (isPromiseLike(answer)) answer.then(undefined, (hookError: unknown) => reportHookError(name, hookError));
+    return answer === true;
+  } catch (hookError) {
+    reportHookError(name, hookError);
+    return false;
+  }
+}
+
 /** Ends a call: its promise rejects with `error`, exactly as the last attempt threw it. */
 class GiveUp {
   #brand = true;
@@ -98,6 +112,8 @@ class RetryingCall {
   private probing = false;
   /** The call's place in the coordinator's queue, from its last answer, until the next attempt starts. */
   private ticket: number | undefined;
+  /** The targets this call failed over from since its last backoff: its next attempt goes elsewhere. */
+  private readonly avoid: AttemptTarget[] = [];
   private wake: ((completed: boolean) => void) | undefined;
 
   constructor(
@@ -131,7 +147,7 @@ class RetryingCall {
         const attempt = admitted instanceof Attempt ? admitted : await admitted;
         try {
           const value = await this.runAttempt(attempt);
-          this.policy.upstream?.recordSuccess(this.policy.clock.now());
+          this.policy.upstream?.recordSuccess(this.policy.clock.now(), attempt.route);
           this.observer?.succeeded();
           return value;
         } catch (attemptError) {
@@ -143,7 +159,7 @@ class RetryingCall {
       if (!GiveUp.is(thrown)) throw thrown;
       this.observer?.gaveUp(thrown.reason, thrown.error);
       runHook(this.policy.onGiveUp, { error: thrown.error, attempts: this.attemptsRun, reason: thrown.reason, method: labelText(this.label, this.thisArg) }, 'onGiveUp');
-      throw thrown.error;
+      return this.lastWord(thrown);
     } finally {
       this.dispose();
     }
@@ -156,12 +172,16 @@ class RetryingCall {
     const now = clock.now();
     const failure = failureKind(error, attempt.timedOut);
     const firmHint = retryAfterMs(error, now);
-    coordinator?.record({ now, attempt: attempt.attempt, failure, status: errorStatus(error), firmHint, error });
+    const target = attempt.route;
+    coordinator?.record({ now, attempt: attempt.attempt, failure, status: errorStatus(error), firmHint, error, target });
+    const stopped = this.callerSignal?.aborted ? 'aborted' : this.deadlinePassed ? 'deadline' : undefined;
+    const failover = stopped === undefined && this.failsOver(error, attempt);
     const failed: FailedAttempt = {
       error,
       attempt: attempt.attempt,
-      retryable: attempt.timedOut || this.shouldRetry(error, attempt),
-      stopped: this.callerSignal?.aborted ? 'aborted' : this.deadlinePassed ? 'deadline' : undefined,
+      retryable: failover || attempt.timedOut || RejectedResultError.is(error) || this.shouldRetry(error, attempt),
+      failover,
+      stopped,
       now,
       deadline: this.deadline,
       previousDelay,
@@ -170,14 +190,18 @@ class RetryingCall {
     let answer: CoordinatorAnswer | undefined;
     const patienceLeft = patience(policy, attempt.attempt, now, this.deadline);
     this.patientUntil = now + patienceLeft;
-    if (plan.retry && coordinator !== undefined) {
+    // A failover goes at once; its target is chosen when the next attempt is admitted.
+    if (plan.retry && !failover && coordinator !== undefined) {
       const maxWait = longestWait(policy, now, this.deadline);
-      const request = { now, attempt: attempt.attempt + 1, maxWait, patience: patienceLeft, random, failure, firmHint, ownDelay: plan.delay, probed: this.probing, error };
+      const request = { now, attempt: attempt.attempt + 1, maxWait, patience: patienceLeft, random, failure, firmHint, ownDelay: plan.delay, probed: this.probing, error, target };
       answer = await this.ask(() => coordinator.scheduleRetry(request));
       this.ticket = answer !== undefined && 'wait' in answer ? answer.ticket : undefined;
     }
     const decision = decide(policy, plan, answer, failed);
     if (!decision.retry) throw this.giveUp(error, decision.reason);
+    // After a backoff, every target is worth trying again.
+    if (failover) this.avoid.push(target!);
+    else this.avoid.length = 0;
     const { delay, serverHint } = decision;
     runHook(policy.onRetry, { error, attempt: attempt.attempt, delay, serverHint, method: labelText(this.label, this.thisArg) }, 'onRetry');
     this.observer?.waiting(delay, decision.reason, serverHint);
@@ -188,33 +212,35 @@ class RetryingCall {
   /** The next attempt, once a busy coordinator lets it start; synchronous when nothing holds it. */
   private admit(number: number, lastError: unknown, retrying: boolean): Attempt | Promise<Attempt> {
     const { upstream: coordinator, clock, random } = this.policy;
-    if (coordinator === undefined || coordinator.calm) return this.newAttempt(number, lastError);
+    if (coordinator === undefined || coordinator.calm) return this.newAttempt(number, lastError, undefined);
     const now = clock.now();
-    const answer = this.ask(() => coordinator.admit({ now, attempt: number, maxWait: longestWait(this.policy, now, this.deadline), random, ticket: this.ticket }));
+    const answer = this.ask(() => coordinator.admit({ now, attempt: number, maxWait: longestWait(this.policy, now, this.deadline), random, ticket: this.ticket, avoid: this.avoid }));
     const hold = (word: CoordinatorAnswer | undefined): Attempt | Promise<Attempt> => {
-      if (word !== undefined && 'refuse' in word) return retrying ? Promise.reject(this.giveUp(lastError, word.refuse)) : this.newAttempt(number, lastError);
+      const go = () => this.newAttempt(number, lastError, word !== undefined && 'target' in word ? word.target : undefined);
+      if (word !== undefined && 'refuse' in word) return retrying ? Promise.reject(this.giveUp(lastError, word.refuse)) : go();
       this.probing = word !== undefined && word.wait <= 0 && word.reason === 'probe';
       this.ticket = word?.ticket;
-      if (word === undefined || word.wait <= 0) return this.newAttempt(number, lastError);
+      if (word === undefined || word.wait <= 0) return go();
       // Waiting for an outage's probe past the call's patience: a retry gives up; a first attempt
       // goes, and the server decides.
       if (word.reason === 'probe' && word.askAgain === true && now + word.wait > this.patientUntil) {
-        return retrying ? Promise.reject(this.giveUp(lastError, 'outage')) : this.newAttempt(number, lastError);
+        return retrying ? Promise.reject(this.giveUp(lastError, 'outage')) : go();
       }
       this.observer?.waiting(word.wait, word.reason, undefined);
       // Whole milliseconds, rounded up: a timer cannot wait less than 1 ms, and a fraction would spin.
       return this.sleep(Math.ceil(word.wait)).then((completed) => {
         if (!completed) throw this.stopped(retrying ? lastError : timeoutReason('timeout', this.policy.timeout));
-        return word.askAgain === true ? this.admit(number, lastError, retrying) : this.newAttempt(number, lastError);
+        return word.askAgain === true ? this.admit(number, lastError, retrying) : go();
       });
     };
     return isPromiseLike(answer) ? answer.then(hold) : hold(answer);
   }
 
   /** No attempt starts once the caller has aborted. */
-  private newAttempt(number: number, lastError: unknown): Attempt {
+  private newAttempt(number: number, lastError: unknown, target: AttemptTarget | undefined): Attempt {
     if (this.callerSignal?.aborted) throw this.giveUp(lastError, 'aborted');
     const attempt = new Attempt(number, this.policy.maxRetries, this.callerSignal);
+    attempt.route = target;
     if (this.policy.watchFromStart) attempt.link();
     return attempt;
   }
@@ -231,7 +257,9 @@ class RetryingCall {
       const { observer } = this;
       const result = observer === undefined ? runInAttempt(attempt, this.fn, this.thisArg, this.args) : observer.attempt(attempt.attempt, runInAttempt, attempt, this.fn, this.thisArg, this.args);
       if (!isPromiseLike(result)) throw this.giveUp(notAPromise(this.label, this.fn, this.thisArg, result), 'not-retryable');
-      return await result;
+      const value = await result;
+      if (this.rejects(value)) throw new RejectedResultError(value);
+      return value;
     } finally {
       this.running = undefined;
       attempt.release();
@@ -255,16 +283,33 @@ class RetryingCall {
 
   private shouldRetry(error: unknown, attempt: Attempt): boolean {
     const { retryIf } = this.policy;
-    if (retryIf === undefined) return isRetryableError(error);
-    try {
-      const verdict = retryIf(error, attempt);
-      // Not awaited: only `true` retries. A rejection must still be reported, never left unhandled.
-      if (isPromiseLike(verdict)) verdict.then(undefined, (hookError: unknown) => reportHookError('retryIf', hookError));
-      return verdict === true;
-    } catch (hookError) {
-      reportHookError('retryIf', hookError);
-      return false;
-    }
+    return retryIf === undefined ? isRetryableError(error) : verdict('retryIf', retryIf, error, attempt);
+  }
+
+  /** With targets: the failure moves the call at once to a target it has not failed over from. */
+  private failsOver(error: unknown, attempt: Attempt): boolean {
+    const { failoverIf, upstream } = this.policy;
+    const failed = attempt.route;
+    if (failoverIf === undefined || failed === undefined) return false;
+    const untried = upstream?.targets?.some((target) => target !== failed && !this.avoid.includes(target)) === true;
+    return untried && (attempt.timedOut || verdict('failoverIf', failoverIf, error, attempt));
+  }
+
+  /** `retryOnResult`'s verdict on a value; only `true` turns it down, and a hook that throws accepts it. */
+  private rejects(value: unknown): boolean {
+    const { retryOnResult } = this.policy;
+    return retryOnResult !== undefined && verdict('retryOnResult', retryOnResult, value, undefined);
+  }
+
+  /**
+   * What the caller gets once retrying ends: the last value `retryOnResult` turned down; else the
+   * fallback's answer (or its error, unchanged), except after the caller's own abort; else the error.
+   */
+  private lastWord({ error, reason }: GiveUp): unknown {
+    if (RejectedResultError.is(error)) return error.value;
+    const { fallback } = this.policy;
+    if (fallback === undefined || reason === 'aborted') throw error;
+    return fallback.call(this.thisArg, error, ...this.args);
   }
 
   /** The caller gets the last attempt's error, except after its own abort: then its signal's reason. */
@@ -280,6 +325,8 @@ class RetryingCall {
   /** Resolves true after `ms`, or false at once when the caller aborts or the deadline passes. */
   private sleep(ms: number): Promise<boolean> {
     if (this.deadlinePassed || this.callerSignal?.aborted) return Promise.resolve(false);
+    // No timer for no wait (a failover): a timer's turn would cost a millisecond or more.
+    if (ms === 0) return Promise.resolve(true);
     const { clock } = this.policy;
     return new Promise((resolve) => {
       const timer = clock.setTimeout(() => finish(true), ms);

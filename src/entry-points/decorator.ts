@@ -75,6 +75,10 @@ function classNameOf(thisArg: unknown): string {
 }
 
 function wrapMethod(original: Function, options: RetryOptions, where: string, label: MethodLabel, target?: object, propertyKey?: string | symbol): Function {
+  if (isAsyncGeneratorFunction(original) && options.retryOnResult !== undefined) {
+    // Its value is a stream whose pieces reach the caller as they come: there is no one result to judge.
+    throw new TypeError(`@Retryable on ${where}: retryOnResult does not apply to an async generator method, got function ${options.retryOnResult.name || '(anonymous)'}`);
+  }
   const method: DecoratedMethod = registerDecoratedMethod(options, `@Retryable on ${where}`, () => publishPolicy(wrapper, method, target, propertyKey));
   const wrapper = isAsyncGeneratorFunction(original)
     ? retryingStreamMethod(original, method, label)

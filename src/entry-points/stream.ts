@@ -4,10 +4,13 @@ import { callerSignalOf } from './caller-signal.js';
 import type { DecoratedMethod } from '../policy/defaults.js';
 import { callWithRetry, type MethodLabel } from '../engine/engine.js';
 
-interface StartedStream {
-  iterator: AsyncGenerator<unknown, unknown, unknown>;
-  first: IteratorResult<unknown, unknown>;
-  attempt: Attempt;
+/** An attempt that reached its first value; a class, so it is told apart from a fallback's stream. */
+class StartedStream {
+  constructor(
+    readonly iterator: AsyncGenerator<unknown, unknown, unknown>,
+    readonly first: IteratorResult<unknown, unknown>,
+    readonly attempt: Attempt,
+  ) {}
 }
 
 /**
@@ -21,13 +24,16 @@ export function retryingStreamMethod(original: Function, method: DecoratedMethod
   function startStream(this: unknown, ...args: unknown[]): Promise<StartedStream> {
     const attempt = currentAttempt() as Attempt;
     const iterator = original.apply(this, args) as AsyncGenerator<unknown, unknown, unknown>;
-    return iterator.next().then((first) => ({ iterator, first, attempt }));
+    return iterator.next().then((first) => new StartedStream(iterator, first, attempt));
   }
 
   return async function* retryableStream(this: unknown, ...args: unknown[]) {
     const policy = method.policy;
     const callerSignal = callerSignalOf(policy, this, args);
-    const { iterator, first, attempt } = (await callWithRetry(policy, label, startStream, this, args, callerSignal)) as StartedStream;
+    const started = await callWithRetry(policy, label, startStream, this, args, callerSignal);
+    // The `fallback` answered: it gives the caller a stream of its own (an `async *` function, say).
+    if (!(started instanceof StartedStream)) return yield* started as AsyncIterable<unknown>;
+    const { iterator, first, attempt } = started;
     if (first.done) return first.value;
     const stopFollowing = followCaller(attempt.controller, callerSignal);
     let completed = false;

@@ -44,14 +44,18 @@ export function isRateLimitError(error: unknown): boolean {
   }
 }
 
-function isOwnInsufficientQuota(error: ErrorFields): true | undefined {
-  const body = error.error as ErrorFields | undefined;
-  return [error.code, error.type, body?.code, body?.type].includes('insufficient_quota') || undefined;
+/** Whether the error, or one it wraps, carries `code` as its own or its body's `code` or `type`. */
+function hasCode(error: object, code: string): boolean {
+  return findInCauseChain(error, (link) => {
+    const fields = link as ErrorFields;
+    const body = fields.error as ErrorFields | undefined;
+    return [fields.code, fields.type, body?.code, body?.type].includes(code) || undefined;
+  }) === true;
 }
 
 /** Anywhere in the cause chain: a wrapper must not make an empty quota worth waiting for. */
 function isInsufficientQuota(error: object): boolean {
-  return findInCauseChain(error, isOwnInsufficientQuota) === true;
+  return hasCode(error, 'insufficient_quota');
 }
 
 export function className(error: object): string | undefined {
@@ -108,5 +112,21 @@ export function failureKind(error: unknown, timedOut: boolean): FailureKind {
     return isNetworkFailure(error as ErrorFields) || CONNECTION_CLASSES.has(className(error) ?? '') ? 'network' : 'other';
   } catch {
     return 'other';
+  }
+}
+
+/**
+ * The default rule for what moves a call to another of its `targets` at once: what says the upstream
+ * is failing or limiting us (429, 5xx, 408, network failures, timeouts), and what another model or
+ * account may serve (`insufficient_quota`, `context_length_exceeded`). Never the caller's own fault
+ * (400, 401, 403, 404, 422, other 4xx) nor an abort. Use it inside your own `failoverIf`.
+ */
+export function shouldFailOver(error: unknown): boolean {
+  if (error === null || typeof error !== 'object') return false;
+  try {
+    if (hasCode(error, 'insufficient_quota') || hasCode(error, 'context_length_exceeded')) return true;
+    return failureKind(error, false) !== 'other';
+  } catch {
+    return false;
   }
 }

@@ -20,6 +20,8 @@ export interface FailedAttempt {
   readonly attempt: number;
   /** The classification's verdict (or `retryIf`'s); an attempt cut by `attemptTimeout` is retryable. */
   readonly retryable: boolean;
+  /** The retry goes to another target at once (`failoverIf`): no wait, and no hint of the failed one applies. */
+  readonly failover: boolean;
   /** Why the call must end whatever the error: the caller aborted, or the deadline passed. */
   readonly stopped: 'aborted' | 'deadline' | undefined;
   readonly now: number;
@@ -47,6 +49,8 @@ export function planRetry(policy: RetryPolicy, failed: FailedAttempt, random: ()
   if (failed.stopped !== undefined) return { retry: false, reason: failed.stopped };
   if (!failed.retryable) return { retry: false, reason: 'not-retryable' };
   if (failed.attempt > policy.maxRetries) return { retry: false, reason: 'retries-exhausted' };
+  // The failed target's hint is reported, not waited for: the next target never sent it.
+  if (failed.failover) return { retry: true, delay: 0, serverHint: retryAfterMs(failed.error, failed.now), firmHint: undefined, reason: 'failover' };
   const { error, now } = failed;
   const schedule = isRateLimitError(error) ? policy.rateLimit : policy;
   const firmHint = retryAfterMs(error, now);

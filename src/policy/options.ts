@@ -2,6 +2,7 @@ import type { AttemptContext } from '../engine/attempt-context.js';
 import type { BackoffSchedule } from './backoff.js';
 import type { RetryBudget } from '../coordination/budget.js';
 import type { Coordinator } from '../coordination/coordinator.js';
+import type { Upstream } from '../coordination/upstream.js';
 
 /** How the wait before each retry is spread. See the README for the exact formulas. */
 export type Jitter = 'none' | 'full' | 'equal' | 'decorrelated';
@@ -94,6 +95,31 @@ export interface RetryOptions {
    * (for `retry()`, of this options object).
    */
   upstream?: Coordinator | false;
+  /**
+   * Upstreams that can each serve this method, in order of preference, each built with the
+   * `target` the method needs to call it (`new Upstream({ name: 'gpt-4o', target: { model: 'gpt-4o' } })`).
+   * Each attempt goes to the first one that is not cooling down or holding calls, and the method
+   * reads it as `currentAttempt().target`. Not together with `upstream`. See docs/failover.md.
+   */
+  targets?: readonly Upstream[];
+  /**
+   * With `targets`: whether a failure moves the call to a target it has not tried yet, at once
+   * (it is still an attempt of the `maxRetries + 1`). Default `shouldFailOver`. An attempt cut by
+   * `attemptTimeout` always fails over.
+   */
+  failoverIf?: (error: unknown, attempt: AttemptContext) => boolean;
+  /**
+   * Called once when the call fails for good (not after the caller's abort), with the last error,
+   * then the method's arguments, and the method's `this`. What it returns, or throws, is what the
+   * caller gets: its error passes through unchanged.
+   */
+  fallback?: (this: any, error: unknown, ...args: any[]) => unknown;
+  /**
+   * Whether a value the method resolved with is a failure in disguise (a truncated answer, an
+   * empty message): then the attempt is retried with the normal backoff. When no attempt is
+   * left, the caller gets the last value.
+   */
+  retryOnResult?: (value: any) => boolean;
   /** Shares a retry allowance and server cool-downs across calls (superseded by `upstream`). */
   budget?: RetryBudget;
   /** A source of uniform numbers in [0, 1). Default `Math.random`. */
@@ -123,8 +149,13 @@ export interface RetryPolicy {
   readonly onGiveUp: RetryOptions['onGiveUp'];
   readonly signal: RetryOptions['signal'];
   readonly budget: RetryBudget | undefined;
-  /** The coordinator in force: the `upstream`, the `budget`, or the options' own Upstream. */
+  /** The coordinator in force: the `targets`, the `upstream`, the `budget`, or the options' own Upstream. */
   readonly upstream: Coordinator | undefined;
+  readonly targets: readonly Upstream[] | undefined;
+  /** Set only with `targets` (then `shouldFailOver` by default). */
+  readonly failoverIf: RetryOptions['failoverIf'];
+  readonly fallback: RetryOptions['fallback'];
+  readonly retryOnResult: RetryOptions['retryOnResult'];
   readonly random: () => number;
   readonly clock: RetryClock;
   /** Report to OpenTelemetry when an SDK is registered. */

@@ -1,6 +1,8 @@
 import type { BackoffSchedule } from './backoff.js';
 import type { Coordinator } from '../coordination/coordinator.js';
+import { Targets } from '../coordination/targets.js';
 import { Upstream } from '../coordination/upstream.js';
+import { shouldFailOver } from '../http/classify.js';
 import type { Jitter, RateLimitSchedule, RetryClock, RetryOptions, RetryPolicy } from './options.js';
 
 /**
@@ -31,7 +33,8 @@ const JITTERS: readonly Jitter[] = ['none', 'full', 'equal', 'decorrelated'];
 
 const OPTION_NAMES: readonly (keyof RetryOptions)[] = [
   'maxRetries', 'initialDelay', 'multiplier', 'maxDelay', 'jitter', 'rateLimit', 'timeout', 'attemptTimeout',
-  'retryIf', 'onRetry', 'onGiveUp', 'signal', 'upstream', 'budget', 'random', 'clock', 'telemetry',
+  'retryIf', 'onRetry', 'onGiveUp', 'signal', 'upstream', 'targets', 'failoverIf', 'fallback', 'retryOnResult',
+  'budget', 'random', 'clock', 'telemetry',
 ];
 
 // Looked up at each use, so that fake timers installed after import still take effect.
@@ -116,6 +119,9 @@ export function resolvePolicy(options: RetryOptions, applicationDefaults: RetryO
   check.optionalFunction('onRetry', merged.onRetry);
   check.optionalFunction('onGiveUp', merged.onGiveUp);
   check.optionalFunction('random', merged.random);
+  check.optionalFunction('failoverIf', merged.failoverIf);
+  check.optionalFunction('fallback', merged.fallback);
+  check.optionalFunction('retryOnResult', merged.retryOnResult);
   const { signal, budget, clock } = merged;
   if (signal !== undefined && typeof signal !== 'function' && !(signal instanceof AbortSignal)) {
     check.fail(TypeError, 'signal', 'must be an AbortSignal or a function that returns one', signal);
@@ -131,10 +137,12 @@ export function resolvePolicy(options: RetryOptions, applicationDefaults: RetryO
   if (upstream !== undefined && upstream !== false && !isCoordinator(upstream)) {
     check.fail(TypeError, 'upstream', 'must be an Upstream or false', upstream);
   }
+  const targets = chosenTargets(check, options, applicationDefaults);
   if (merged.telemetry !== undefined && typeof merged.telemetry !== 'boolean') check.fail(TypeError, 'telemetry', 'must be true or false', merged.telemetry);
   const resolvedClock = clock ?? systemClock;
   // An explicit upstream wins; a budget alone is the coordinator it always was; else the options' own.
-  const coordinator: Coordinator | undefined = upstream === false ? budget : upstream ?? budget ?? ownUpstream(options, where);
+  const coordinator: Coordinator | undefined = targets !== undefined ? targetsCoordinator(targets)
+    : upstream === false ? budget : upstream ?? budget ?? ownUpstream(options, where);
   return Object.freeze({
     maxRetries,
     initialDelay,
@@ -150,6 +158,10 @@ export function resolvePolicy(options: RetryOptions, applicationDefaults: RetryO
     signal,
     budget,
     upstream: coordinator,
+    targets,
+    failoverIf: targets === undefined ? undefined : merged.failoverIf ?? shouldFailOver,
+    fallback: merged.fallback,
+    retryOnResult: merged.retryOnResult,
     random: merged.random ?? systemRandom,
     clock: resolvedClock,
     telemetry: merged.telemetry ?? true,
@@ -194,6 +206,41 @@ function isCoordinator(value: unknown): value is Coordinator {
   const candidate = value as Partial<Coordinator> | null;
   return typeof candidate === 'object' && candidate !== null && typeof candidate.admit === 'function'
     && typeof candidate.scheduleRetry === 'function' && typeof candidate.record === 'function' && typeof candidate.recordSuccess === 'function';
+}
+
+/**
+ * The `targets` in force: the method's own, else the application's, unless the method names its own
+ * `upstream`. Each source may set one of the two, never both: each target is an Upstream of its own.
+ */
+function chosenTargets(check: OptionChecker, options: RetryOptions, applicationDefaults: RetryOptions): readonly Upstream[] | undefined {
+  for (const source of [options, applicationDefaults]) {
+    const { targets, upstream } = source;
+    if (targets === undefined) {
+      if (upstream !== undefined) return undefined;
+      continue;
+    }
+    const rule = 'must be a non-empty array of distinct Upstreams (new Upstream({ name, target }))';
+    if (!Array.isArray(targets) || targets.length === 0) check.fail(TypeError, 'targets', rule, targets);
+    for (const [index, target] of targets.entries()) {
+      if (!(target instanceof Upstream)) check.fail(TypeError, 'targets', `${rule}; item ${index} is not one`, target);
+      if (targets.indexOf(target) !== index) check.fail(RangeError, 'targets', `${rule}; item ${index} repeats item ${targets.indexOf(target)}`, target.name);
+    }
+    if (upstream !== undefined) {
+      const names = targets.map((target) => (target as Upstream).name).join(', ');
+      check.fail(TypeError, 'targets', `[${names}] cannot be combined with upstream, since each target is an Upstream of its own; set one of them, not both`, upstream === false ? false : (upstream as Partial<Upstream>).name ?? upstream);
+    }
+    return targets;
+  }
+  return undefined;
+}
+
+// One coordinator per targets array: the cool-downs it keeps are shared by the methods that share the array.
+const targetCoordinators = new WeakMap<readonly Upstream[], Targets>();
+
+function targetsCoordinator(targets: readonly Upstream[]): Targets {
+  let coordinator = targetCoordinators.get(targets);
+  if (coordinator === undefined) targetCoordinators.set(targets, (coordinator = new Targets(Object.freeze([...targets]))));
+  return coordinator;
 }
 
 // One Upstream per options object: a decorated method's own options, or what a retry() call site passes.

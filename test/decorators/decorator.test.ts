@@ -392,7 +392,7 @@ describe('bad input fails when the class is defined', () => {
   });
 
   test('an unknown option key (a typo) is named', () => {
-    expect(define({ maxRetry: 3 })).toThrow(new TypeError(`${where('ChatService', 'complete')}: unknown option "maxRetry"; the options are maxRetries, initialDelay, multiplier, maxDelay, jitter, rateLimit, timeout, attemptTimeout, retryIf, onRetry, onGiveUp, signal, upstream, budget, random, clock, telemetry`));
+    expect(define({ maxRetry: 3 })).toThrow(new TypeError(`${where('ChatService', 'complete')}: unknown option "maxRetry"; the options are maxRetries, initialDelay, multiplier, maxDelay, jitter, rateLimit, timeout, attemptTimeout, retryIf, onRetry, onGiveUp, signal, upstream, targets, failoverIf, fallback, retryOnResult, budget, random, clock, telemetry`));
   });
 
   test('positional arguments are validated too', () => {

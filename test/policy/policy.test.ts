@@ -6,9 +6,11 @@ import { policyForCall, registerDecoratedMethod, resetRetryDefaults, setRetryDef
 import type { RetryClock, RetryOptions, RetryPolicy } from '../../src/policy/options.js';
 import { BUILT_IN_DEFAULTS, checkOptionsShape, resolvePolicy } from '../../src/policy/policy.js';
 import { shared } from '../../src/engine/shared-state.js';
+import { Targets } from '../../src/coordination/targets.js';
+import { shouldFailOver } from '../../src/http/classify.js';
 
 const WHERE = '@Retryable on ChatService.complete';
-const OPTION_LIST = 'maxRetries, initialDelay, multiplier, maxDelay, jitter, rateLimit, timeout, attemptTimeout, retryIf, onRetry, onGiveUp, signal, upstream, budget, random, clock, telemetry';
+const OPTION_LIST = 'maxRetries, initialDelay, multiplier, maxDelay, jitter, rateLimit, timeout, attemptTimeout, retryIf, onRetry, onGiveUp, signal, upstream, targets, failoverIf, fallback, retryOnResult, budget, random, clock, telemetry';
 
 /** Lets a test pass values the types (rightly) reject. */
 const loose = (options: Record<string, unknown>) => options as RetryOptions;
@@ -26,6 +28,9 @@ function expectFailure(fn: () => unknown, ErrorClass: typeof TypeError | typeof 
   expect((thrown as Error).constructor).toBe(ErrorClass);
   expect((thrown as Error).message).toBe(message);
 }
+
+const PRIMARY = new Upstream({ name: 'primary', target: { model: 'gpt-4o' } });
+const SECONDARY = new Upstream({ name: 'secondary', target: { model: 'gpt-4o-mini' } });
 
 const fakeClock: RetryClock = { now: () => 0, setTimeout: () => 1, clearTimeout: () => undefined };
 
@@ -254,6 +259,16 @@ describe('resolvePolicy: bad options fail with the exact class and message', () 
     ['clock without clearTimeout', { clock: { now: () => 0, setTimeout: () => 0 } }, TypeError, 'clock must have now, setTimeout and clearTimeout functions, got [object Object]'],
     ['null clock', { clock: null }, TypeError, 'clock must have now, setTimeout and clearTimeout functions, got null'],
     ['function clock', { clock: function Date() {} }, TypeError, 'clock must have now, setTimeout and clearTimeout functions, got function Date'],
+    // failover, fallback, results
+    ['non-function failoverIf', { failoverIf: 'always' }, TypeError, 'failoverIf must be a function, got "always"'],
+    ['non-function fallback', { fallback: 'sorry' }, TypeError, 'fallback must be a function, got "sorry"'],
+    ['non-function retryOnResult', { retryOnResult: true }, TypeError, 'retryOnResult must be a function, got true'],
+    ['empty targets', { targets: [] }, TypeError, 'targets must be a non-empty array of distinct Upstreams (new Upstream({ name, target })), got [object Array]'],
+    ['an Upstream as targets', { targets: PRIMARY }, TypeError, 'targets must be a non-empty array of distinct Upstreams (new Upstream({ name, target })), got [object Object]'],
+    ['a model name among targets', { targets: [PRIMARY, 'gpt-4o'] }, TypeError, 'targets must be a non-empty array of distinct Upstreams (new Upstream({ name, target })); item 1 is not one, got "gpt-4o"'],
+    ['a target twice', { targets: [PRIMARY, SECONDARY, PRIMARY] }, RangeError, 'targets must be a non-empty array of distinct Upstreams (new Upstream({ name, target })); item 2 repeats item 0, got "primary"'],
+    ['targets with an upstream', { targets: [PRIMARY, SECONDARY], upstream: new Upstream({ name: 'shared' }) }, TypeError, 'targets [primary, secondary] cannot be combined with upstream, since each target is an Upstream of its own; set one of them, not both, got "shared"'],
+    ['targets with upstream: false', { targets: [PRIMARY], upstream: false }, TypeError, 'targets [primary] cannot be combined with upstream, since each target is an Upstream of its own; set one of them, not both, got false'],
     // telemetry
     ['string telemetry', { telemetry: 'off' }, TypeError, 'telemetry must be true or false, got "off"'],
     ['null telemetry', { telemetry: null }, TypeError, 'telemetry must be true or false, got null'],
@@ -526,5 +541,37 @@ describe('resolvePolicy: edges', () => {
     ['a function with the three methods', Object.assign(() => {}, { now: zero, setTimeout: zero, clearTimeout: nothing })],
   ] as [string, unknown][])('rejects a clock %s', (_, clock) => {
     expect(() => resolve({ clock })).toThrow(TypeError);
+  });
+});
+
+describe('resolvePolicy: targets', () => {
+  const targets = [PRIMARY, SECONDARY];
+
+  it('routes through one Targets coordinator per targets array, with shouldFailOver by default', () => {
+    const policy = resolve({ targets });
+    expect(policy.upstream).toBeInstanceOf(Targets);
+    expect(policy.upstream!.targets).toEqual([PRIMARY, SECONDARY]);
+    expect(policy.targets).toBe(targets);
+    expect(policy.failoverIf).toBe(shouldFailOver);
+    expect(resolve({ targets, maxRetries: 1 }).upstream).toBe(policy.upstream);
+    expect(resolve({ targets: [PRIMARY, SECONDARY] }).upstream).not.toBe(policy.upstream);
+  });
+
+  it('keeps failoverIf unset without targets, and a method\'s own failoverIf with them', () => {
+    const failoverIf = () => true;
+    expect(resolve({ failoverIf }).failoverIf).toBeUndefined();
+    expect(resolve({ targets, failoverIf }).failoverIf).toBe(failoverIf);
+  });
+
+  it('lets the method\'s own choice of targets or upstream win over the application\'s', () => {
+    const shared = new Upstream({ name: 'app-wide' });
+    expect(resolve({ targets }, { upstream: shared }).upstream).toBeInstanceOf(Targets);
+    expect(resolve({ upstream: shared }, { targets }).upstream).toBe(shared);
+    expect(resolve({}, { targets }).upstream).toBeInstanceOf(Targets);
+  });
+
+  it('names the option when an application default combines targets with upstream', () => {
+    expectFailure(() => resolve({}, { targets: [PRIMARY], upstream: SECONDARY }), TypeError,
+      `${WHERE}: targets [primary] cannot be combined with upstream, since each target is an Upstream of its own; set one of them, not both, got "secondary"`);
   });
 });

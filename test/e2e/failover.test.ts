@@ -1,0 +1,91 @@
+/**
+ * Failover over real HTTP: the real SDK, one local server and two models on it ("primary" and
+ * "secondary"); faults are scripted per model. Waits are real but short (cool-downs of 400 ms).
+ */
+import { retry, Upstream, type RetryOptions } from 'retryable';
+import { describe, expect, it } from 'vitest';
+import type { Fault } from '../../examples/local-openai-server.js';
+import { rejectionOf, useChatService, type E2E } from './harness.js';
+import { sdksUnderTest } from './sdks.js';
+
+const targets = () => [new Upstream({ name: 'primary', target: 'primary' }), new Upstream({ name: 'secondary', target: 'secondary' })];
+
+/** One completion from the attempt's model, or from `model` for a direct call. */
+function ask(e2e: E2E, options: RetryOptions, model?: string): Promise<string> {
+  return retry(async ({ signal, target }) => {
+    const completion = await e2e.client.chat.completions.create({ model: model ?? (target as string), messages: [{ role: 'user', content: 'hi' }] }, { signal });
+    return completion.model;
+  }, options);
+}
+
+const modelsAsked = (e2e: E2E) => e2e.server.requests.map((request) => (request.body as { model: string }).model);
+
+for (const [sdkName, OpenAI] of sdksUnderTest) {
+  describe(`failover across two models (${sdkName})`, () => {
+    const e2e = useChatService(OpenAI);
+
+    it('a 429 "retry after 400 ms" on the primary: every call is served by the secondary, the primary sees one probe per cool-down', async () => {
+      const options = { targets: targets(), maxRetries: 3 };
+      const refusals: Fault[] = Array.from({ length: 20 }, () => ({ kind: 'rate-limit', retryAfterMs: 400, model: 'primary' }));
+      e2e.server.script(...refusals);
+      const answers: string[] = [];
+      const started = Date.now();
+      while (Date.now() - started < 1000) answers.push(await ask(e2e, options));
+      expect(new Set(answers)).toEqual(new Set(['secondary']));
+      const primaryTimes = e2e.server.requests.filter((r) => (r.body as { model: string }).model === 'primary').map((r) => r.time);
+      // The first call, then one probe per cool-down of 400 ms (each refused and cooling again).
+      expect(primaryTimes.length).toBeLessThanOrEqual(1 + Math.ceil(1000 / 400));
+      for (let i = 1; i < primaryTimes.length; i++) expect(primaryTimes[i]! - primaryTimes[i - 1]!).toBeGreaterThanOrEqual(400);
+    });
+
+    it('adds at most 50 ms over a direct call to the secondary while the primary cools down', async () => {
+      const options = { targets: targets() };
+      e2e.server.script({ kind: 'rate-limit-seconds', retryAfterSeconds: 20, model: 'primary' });
+      await ask(e2e, options);
+      const time = async (run: () => Promise<unknown>) => {
+        const start = performance.now();
+        for (let i = 0; i < 20; i++) await run();
+        return (performance.now() - start) / 20;
+      };
+      const direct = await time(() => ask(e2e, { upstream: false }, 'secondary'));
+      const failedOver = await time(() => ask(e2e, options));
+      expect(failedOver - direct).toBeLessThanOrEqual(50);
+      expect(modelsAsked(e2e).filter((model) => model === 'primary')).toEqual(['primary']);
+    });
+
+    it('both models down: the caller gets the SDK\'s error of the last attempt, within its timeout', async () => {
+      e2e.server.script(...Array.from({ length: 20 }, (): Fault => ({ kind: 'service-unavailable' })));
+      const started = Date.now();
+      const error = await rejectionOf(ask(e2e, { targets: targets(), maxRetries: 10, timeout: 300 }));
+      expect(Date.now() - started).toBeLessThan(300 + 50);
+      expect(error).toBe(e2e.sdkErrors().at(-1));
+      expect(error).toBeInstanceOf(OpenAI.InternalServerError);
+    });
+
+    it('retryOnResult: an answer judged a failure is asked again with backoff (no failover), and the last one returned when attempts run out', async () => {
+      const answers: unknown[] = [];
+      const answer = await retry(async ({ signal, target }) => {
+        const completion = await e2e.client.chat.completions.create({ model: target as string, messages: [{ role: 'user', content: 'a long story' }] }, { signal });
+        answers.push(completion);
+        return completion;
+      }, { targets: targets(), maxRetries: 2, retryOnResult: () => true });
+      expect(answers).toHaveLength(3);
+      expect(answer).toBe(answers[2]);
+      expect(modelsAsked(e2e)).toEqual(['primary', 'primary', 'primary']);
+      expect([e2e.gapBefore(1), e2e.gapBefore(2)].map((gap) => gap >= 10)).toEqual([true, true]);
+    });
+
+    it('both models down with a fallback: the fallback\'s answer, called once with the last error', async () => {
+      e2e.server.script(...Array.from({ length: 4 }, (): Fault => ({ kind: 'server-error' })));
+      const seen: unknown[] = [];
+      const answer = await retry(async ({ signal, target }) => {
+        await e2e.client.chat.completions.create({ model: target as string, messages: [{ role: 'user', content: 'hi' }] }, { signal });
+        return 'live';
+      }, { targets: targets(), fallback: (error) => { seen.push(error); return 'cached'; } });
+      expect(answer).toBe('cached');
+      expect(seen).toEqual([e2e.sdkErrors().at(-1)]);
+      expect(seen[0]).toBe(e2e.sdkErrors().at(-1));
+      expect(modelsAsked(e2e)).toEqual(['primary', 'secondary', 'primary', 'secondary']);
+    });
+  });
+}
