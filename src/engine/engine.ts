@@ -7,7 +7,9 @@ import { onAbort } from './abort-fanout.js';
 import { Attempt, passAttemptTo, runFirstAttempt, runInAttempt, takeFirstAttempt } from './attempt-context.js';
 import { reportHookError, runHook } from './hooks.js';
 import { isPromiseLike } from './promise-like.js';
+import { GiveUp, timeoutReason } from './give-up.js';
 import { RejectedResultError } from './rejected-result.js';
+import { verdict } from './user-rules.js';
 import { observeCall, type CallObserver } from '../telemetry/call-observer.js';
 import { openTelemetryRegistrations } from '../telemetry/otel-global.js';
 
@@ -69,33 +71,6 @@ function notAPromise(label: MethodLabel, fn: Function, thisArg: unknown, result:
   return new TypeError(`${subject} must return a Promise, but it returned ${got}`);
 }
 
-function timeoutReason(option: 'timeout' | 'attemptTimeout', ms: number | undefined): DOMException {
-  return new DOMException(`retryable: ${option} of ${ms} ms passed`, 'TimeoutError');
-}
-
-/** A user rule's answer: only `true` counts, and a rule that throws or rejects is reported and counts as `false`. */
-function verdict(name: string, rule: (subject: any, attempt: any) => unknown, subject: unknown, attempt: Attempt | undefined): boolean {
-  try {
-    const answer = rule(subject, attempt);
-    // Not awaited. A rejection must still be reported, never left unhandled.
-    if (isPromiseLike(answer)) answer.then(undefined, (hookError: unknown) => reportHookError(name, hookError));
-    return answer === true;
-  } catch (hookError) {
-    reportHookError(name, hookError);
-    return false;
-  }
-}
-
-/** Ends a call: its promise rejects with `error`, exactly as the last attempt threw it. */
-class GiveUp {
-  #brand = true;
-  constructor(readonly error: unknown, readonly reason: GiveUpReason) {}
-
-  /** A brand check, not `instanceof`: an attempt may throw a Proxy whose every trap throws. */
-  static is(thrown: unknown): thrown is GiveUp {
-    return typeof thrown === 'object' && thrown !== null && #brand in thrown;
-  }
-}
 
 /** One call once it may wait: an `async` loop of attempts, with one abortable sleep. */
 class RetryingCall {
