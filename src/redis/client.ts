@@ -57,33 +57,48 @@ export function scriptRunner(client: RedisClientLike): ScriptRunner {
   const candidate = client as Partial<IORedisLike & NodeRedisLike> | null;
   if (typeof candidate?.evalSha === 'function' && typeof candidate.eval === 'function') {
     const nodeRedis = client as NodeRedisLike;
-    return {
-      ready: () => nodeRedis.isReady !== false,
-      run: (key, args) => {
-        const options = { keys: [key], arguments: args };
-        return withLoad(() => nodeRedis.evalSha(CAS_SHA, options), () => nodeRedis.eval(CAS_SCRIPT, options));
-      },
-    };
+    return loading(() => nodeRedis.isReady !== false, (key, args, bySha) => {
+      const options = { keys: [key], arguments: args };
+      return bySha ? nodeRedis.evalSha(CAS_SHA, options) : nodeRedis.eval(CAS_SCRIPT, options);
+    });
   }
   if (typeof candidate?.evalsha === 'function' && typeof candidate.eval === 'function') {
     const ioredis = client as IORedisLike;
-    return {
+    return loading(
       // 'wait' is a lazyConnect client that connects on its first command.
-      ready: () => ioredis.status === undefined || ioredis.status === 'ready' || ioredis.status === 'wait',
-      run: (key, args) => withLoad(() => ioredis.evalsha(CAS_SHA, 1, key, ...args), () => ioredis.eval(CAS_SCRIPT, 1, key, ...args)),
-    };
+      () => ioredis.status === undefined || ioredis.status === 'ready' || ioredis.status === 'wait',
+      (key, args, bySha) => (bySha ? ioredis.evalsha(CAS_SHA, 1, key, ...args) : ioredis.eval(CAS_SCRIPT, 1, key, ...args)),
+    );
   }
   throw new TypeError(`redisStore(): client must be an ioredis client or a node-redis client (redis@4 or later), got ${describe(client)}`);
 }
 
-async function withLoad(bySha: () => Promise<unknown>, byScript: () => Promise<unknown>): Promise<unknown> {
-  try {
-    return await bySha();
-  } catch (error) {
-    // After a restart or SCRIPT FLUSH: EVAL runs the script and caches it again.
-    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return byScript();
-    throw error;
-  }
+/**
+ * EVAL first (it caches the script on the server), EVALSHA once that succeeded: the first round
+ * trip is one, not a NOSCRIPT miss and a second. After a restart or SCRIPT FLUSH, NOSCRIPT sends
+ * the script again.
+ */
+function loading(ready: () => boolean, send: (key: string, args: string[], bySha: boolean) => Promise<unknown>): ScriptRunner {
+  let loaded = false;
+  return {
+    ready,
+    run: async (key, args) => {
+      if (!loaded) {
+        const reply = await send(key, args, false);
+        loaded = true;
+        return reply;
+      }
+      try {
+        return await send(key, args, true);
+      } catch (error) {
+        if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
+        loaded = false;
+        const reply = await send(key, args, false);
+        loaded = true;
+        return reply;
+      }
+    },
+  };
 }
 
 function describe(value: unknown): string {

@@ -26,15 +26,18 @@ describe.each(clientKinds)('redisStore on %s', (kind) => {
     for (const client of [admin, ...clients]) await client.quit();
   });
 
-  /** Four processes' worth of stores: each its own client, as separate machines would have. */
+  /**
+   * Four processes' worth of stores: each its own client, as separate machines would have. The
+   * timeout is generous: these tests are about what is shared, and a loaded test machine must not
+   * fail them open (faults.test.ts is about the timeout).
+   */
   const fleet = (options = {}): RedisStore[] => {
     prefix = uniquePrefix();
-    return clients.map((client) => redisStore(client.client, { prefix, ...options }));
+    return clients.map((client) => redisStore(client.client, { prefix, timeout: 1000, ...options }));
   };
 
   it('hands out every slot once when four stores take slots at the same time (compare-and-set)', async () => {
-    // A generous timeout: this test is about atomicity, and a loaded test machine must not fail it open.
-    const stores = fleet({ timeout: 1000 });
+    const stores = fleet();
     const taken: number[] = [];
     for (let round = 0; round < 5; round++) {
       const rounds = stores.flatMap((store) => Array.from({ length: 10 }, () => store.apply('openai', takeSlot, 1)));
@@ -49,7 +52,7 @@ describe.each(clientKinds)('redisStore on %s', (kind) => {
   });
 
   it('gives four Upstreams on one name the pacing slots one Upstream in memory gives', async () => {
-    const stores = fleet({ timeout: 1000 });
+    const stores = fleet();
     const shared = stores.map((store) => new Upstream({ name: 'openai', store }));
     const alone = new Upstream({ name: 'openai', store: new MemoryStore() });
     const refusal = { now: 10_000, attempt: 1, failure: 'rate-limit', status: 429, firmHint: undefined, error: new Error('429') } as const;
