@@ -8,6 +8,7 @@ import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { startLocalOpenAIServer } from '../local-openai-server.js';
+import type { RedisStoreOptions } from 'retryable/redis';
 import type { WorkerConfig, WorkerReport } from './worker.js';
 
 export interface FleetOptions {
@@ -20,6 +21,7 @@ export interface FleetOptions {
   /** The compiled worker, and the Node flags to run it with. */
   worker: string;
   execArgv?: string[];
+  storeOptions?: RedisStoreOptions;
 }
 
 export interface FleetResult {
@@ -37,7 +39,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   const redisPrefix = options.redis ? `retryable-fleet-${randomUUID()}` : undefined;
   try {
     const workers = Array.from({ length: processes }, (_, index) => {
-      const config: WorkerConfig = { index, calls, baseURL: server.url, redisPrefix };
+      const config: WorkerConfig = { index, calls, baseURL: server.url, redisPrefix, storeOptions: options.storeOptions };
       return fork(options.worker, [], { env: { ...process.env, FLEET_CONFIG: JSON.stringify(config) }, execArgv: options.execArgv ?? [] });
     });
     const message = (worker: (typeof workers)[number], key: 'ready' | 'report') =>
@@ -91,5 +93,7 @@ export function formatFleet(result: FleetResult, options: Pick<FleetOptions, 're
       `${(sum((r) => r.attempts) / calls).toFixed(2)} requests per call; 429s ${((100 * sum((r) => r.refused)) / sum((r) => r.attempts)).toFixed(0)}% of requests` +
       (options.redis ? `; ${(sum((r) => r.roundTrips) / sum((r) => r.attempts)).toFixed(2)} Redis round trips per request` : ''),
   );
+  const giveUps = result.reports.flatMap((report) => Object.entries(report.giveUps).map(([reason, count]) => `${count} ${reason}`));
+  if (giveUps.length > 0) lines.push(`gave up: ${giveUps.join(', ')}`);
   return lines;
 }

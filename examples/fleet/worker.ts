@@ -7,7 +7,7 @@
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { retry, Retryable, Upstream, type RetryOptions } from 'retryable';
-import { redisStore, type RedisStore } from 'retryable/redis';
+import { redisStore, type RedisStore, type RedisStoreOptions } from 'retryable/redis';
 
 /** What the parent sends in FLEET_CONFIG. */
 export interface WorkerConfig {
@@ -16,6 +16,8 @@ export interface WorkerConfig {
   readonly baseURL: string;
   /** Key prefix on Redis; absent: the Upstream's state stays in this process. */
   readonly redisPrefix?: string;
+  /** `--timeout`, `--sync-interval`: the store's options, to see what they change. */
+  readonly storeOptions?: RedisStoreOptions;
 }
 
 /** What a worker reports back. */
@@ -31,15 +33,18 @@ export interface WorkerReport {
   /** The store's counts (Redis runs only): round trips, and decisions made locally (Redis slow or away). */
   readonly roundTrips: number;
   readonly local: number;
+  /** Why the calls that failed gave up, counted by reason. */
+  readonly giveUps: Record<string, number>;
 }
 
 const config = JSON.parse(process.env.FLEET_CONFIG ?? '{}') as WorkerConfig;
 const redis = config.redisPrefix === undefined ? undefined : new Redis({ host: '127.0.0.1', port: 6379 });
-const store: RedisStore | undefined = redis && redisStore(redis, { prefix: config.redisPrefix });
+const store: RedisStore | undefined = redis && redisStore(redis, { prefix: config.redisPrefix, ...config.storeOptions });
 const upstream = new Upstream({ name: 'openai', store });
 const openai = new OpenAI({ baseURL: config.baseURL, apiKey: 'fleet', maxRetries: 0 });
+const giveUps: Record<string, number> = {};
 // Enough retries that a call outlasts the crowd; pacing, not the retry count, decides the timing.
-const options: RetryOptions = { upstream, maxRetries: 20 };
+const options: RetryOptions = { upstream, maxRetries: 20, onGiveUp: ({ reason }) => void (giveUps[reason] = (giveUps[reason] ?? 0) + 1) };
 
 let attempts = 0;
 let refused = 0;
@@ -75,7 +80,7 @@ async function run(): Promise<WorkerReport> {
   const stats = store?.stats;
   return {
     index: config.index, succeeded, failed: results.length - succeeded, attempts, refused, lastSuccessAt,
-    roundTrips: stats?.roundTrips ?? 0, local: stats?.local ?? 0,
+    roundTrips: stats?.roundTrips ?? 0, local: stats?.local ?? 0, giveUps,
   };
 }
 
