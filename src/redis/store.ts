@@ -1,6 +1,7 @@
 import type { Transition, UpstreamStore } from '../coordination/upstream-store.js';
 import { initialUpstreamState, type UpstreamState } from '../coordination/upstream-state.js';
 import { parseReply, scriptRunner, type CasReply, type RedisClientLike, type ScriptRunner } from './client.js';
+import { duration, validState } from './validate.js';
 
 export interface RedisStoreOptions {
   /** First part of every key: `<prefix>:{<upstream name>}:state`. Default `'retryable'`. */
@@ -227,31 +228,6 @@ function runBatch(json: string, batch: readonly Pending[]): { json: string; resu
     }
   });
   return { json: JSON.stringify(state), results };
-}
-
-/** The shared state if it is one (every field of the initial state, of the same type); else undefined. */
-function validState(json: string | null): string | undefined {
-  if (json === null) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch {
-    return undefined;
-  }
-  if (parsed === null || typeof parsed !== 'object') return undefined;
-  const fields = parsed as Record<string, unknown>;
-  for (const [name, initial] of Object.entries(initialUpstreamState())) {
-    if (typeof fields[name] !== typeof initial) return undefined;
-  }
-  return json;
-}
-
-function duration(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= 0) || value === Infinity) {
-    throw new TypeError(`redisStore(): ${name} must be a finite number of ms, at least 0, got ${String(value)}`);
-  }
-  return value;
 }
 
 /** A store that keeps each upstream's state on Redis; pass it to `new Upstream({ name, store })`. */
