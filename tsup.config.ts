@@ -1,9 +1,10 @@
 import { defineConfig } from 'tsup';
 
-// One entry, two module formats. With `"type": "module"`, tsup names the ESM output `.js`/`.d.ts`
-// and the CJS output `.cjs`/`.d.cts`, which is what `exports` in package.json points at.
+// Two entries (the core, and `retryable/redis`, which the core never imports), two module formats.
+// With `"type": "module"`, tsup names the ESM output `.js`/`.d.ts` and the CJS output
+// `.cjs`/`.d.cts`, which is what `exports` in package.json points at.
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: { index: 'src/index.ts', redis: 'src/redis/index.ts' },
   format: ['esm', 'cjs'],
   target: 'node18',
   platform: 'node',

@@ -3,7 +3,13 @@ import swc from 'unplugin-swc';
 
 // The decorator tests run twice from one source: once compiled with legacy
 // `experimentalDecorators` (what NestJS uses) and once as TC39 standard decorators.
-const resolve = { alias: { retryable: new URL('./src/index.ts', import.meta.url).pathname } };
+const source = (path: string) => new URL(path, import.meta.url).pathname;
+const resolve = {
+  alias: [
+    { find: /^retryable$/, replacement: source('./src/index.ts') },
+    { find: /^retryable\/redis$/, replacement: source('./src/redis/index.ts') },
+  ],
+};
 
 export default defineConfig({
   test: {

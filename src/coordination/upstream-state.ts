@@ -88,6 +88,11 @@ function rollWindow(state: UpstreamState, now: number): void {
   state.windowStart += windows * WINDOW_MS;
 }
 
+/** Successes in the last second: this window's, and the share of the previous one still inside it. */
+function servedInLastSecond(state: UpstreamState, now: number): number {
+  return state.windowSuccesses + state.previousWindowSuccesses * Math.max(0, 1 - (now - state.windowStart) / WINDOW_MS);
+}
+
 export function recordSuccess(state: UpstreamState, now: number): void {
   rollWindow(state, now);
   state.windowSuccesses++;
@@ -99,7 +104,10 @@ export function recordSuccess(state: UpstreamState, now: number): void {
     state.releaseUntil = now + RELEASE_MS;
   }
   // While contended, each success says the rate we send at is served: ask for a little more.
-  if (now < state.busyUntil) state.rate = state.slowStart ? Math.max(state.rate, MIN_RATE) * SLOW_START_GROWTH : state.rate + STEADY_STEP;
+  if (now >= state.busyUntil) return;
+  const grown = state.slowStart ? Math.max(state.rate, MIN_RATE) * SLOW_START_GROWTH : state.rate + STEADY_STEP;
+  // Growing no further than twice what was served in the last second: a rate nobody has seen served is a guess.
+  state.rate = Math.max(state.rate, Math.min(grown, 2 * servedInLastSecond(state, now) + 1));
 }
 
 export function recordFailure(state: UpstreamState, outcome: AttemptOutcome): void {
@@ -115,7 +123,7 @@ export function recordFailure(state: UpstreamState, outcome: AttemptOutcome): vo
     } else if (attempt > 1 && now < state.busyUntil) {
       // A paced retry was refused: we send faster than the upstream serves. What it served in the
       // last second is the measure, within a cut of 10% to 50%.
-      const served = state.windowSuccesses + state.previousWindowSuccesses * (1 - (now - state.windowStart) / WINDOW_MS);
+      const served = servedInLastSecond(state, now);
       state.rate = Math.max(MIN_RATE, Math.min(state.rate * CUT, Math.max(served, state.rate * DEEPEST_CUT)));
       state.slowStart = false;
     }

@@ -10,6 +10,13 @@ export type Transition<A, R> = (state: UpstreamState, argument: A) => R;
  */
 export interface UpstreamStore {
   apply<A, R>(upstream: string, transition: Transition<A, R>, argument: A): R | Promise<R>;
+  /**
+   * Set by a store whose every `apply` costs a round trip (Redis). While calm, an `Upstream` then
+   * counts successes locally and folds them into the shared state with its next transition, or at
+   * most this often (ms) while calls flow; that fold also tells it whether the fleet is still calm.
+   * Absent (in memory): every success is applied at once, as it costs nothing.
+   */
+  readonly syncInterval?: number;
 }
 
 /** The default store: one state per upstream name, in this process. */

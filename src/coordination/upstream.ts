@@ -27,6 +27,12 @@ export class Upstream implements Coordinator {
   /** See `Coordinator.calm`; refreshed by every transition. */
   calm = true;
   private readonly store: UpstreamStore;
+  /** The store's `syncInterval`: successes while calm are counted here, not sent one by one. */
+  private readonly syncInterval: number | undefined;
+  /** Successes counted while calm and not yet folded into the store's state. */
+  private unsynced = 0;
+  /** When the next success folds the count in and re-reads `calm` (engine clock). */
+  private syncAt = -Infinity;
 
   constructor(options: UpstreamOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError(`new Upstream(): options must be an object, got ${String(options)}`);
@@ -38,24 +44,43 @@ export class Upstream implements Coordinator {
     this.name = name ?? `upstream-${++unnamed}`;
     this.store = store ?? new MemoryStore();
     this.target = options.target;
+    this.syncInterval = this.store.syncInterval;
   }
 
   admit(request: AdmissionRequest): CoordinatorAnswer | Promise<CoordinatorAnswer> {
+    if (this.unsynced !== 0) this.sync(request.now);
     return this.answer(this.store.apply(this.name, admitting, request));
   }
 
   scheduleRetry(request: RetryRequest): CoordinatorAnswer | Promise<CoordinatorAnswer> {
+    if (this.unsynced !== 0) this.sync(request.now);
     return this.answer(this.store.apply(this.name, scheduling, request));
   }
 
   record(outcome: AttemptOutcome): void {
-    if (outcome.failure === undefined) this.recordSuccess(outcome.now);
-    else this.refresh(this.store.apply(this.name, failing, outcome));
+    if (outcome.failure === undefined) return this.recordSuccess(outcome.now);
+    if (this.unsynced !== 0) this.sync(outcome.now);
+    this.refresh(this.store.apply(this.name, failing, outcome));
   }
 
-  /** On the happy path: no allocation beyond what the store needs. */
+  /**
+   * On the happy path: no allocation beyond what the store needs. With a shared store, successes
+   * while calm are only counted; one of them every `syncInterval` ms folds the count into the
+   * shared state and re-reads `calm`, so a calm process learns within that time that another one
+   * was refused. (A store batches an apply made right before another into the same round trip.)
+   */
   recordSuccess(now: number): void {
-    this.refresh(this.store.apply(this.name, succeeding, now));
+    if (this.syncInterval === undefined || !this.calm) return this.refresh(this.store.apply(this.name, succeeding, now));
+    this.unsynced++;
+    if (now >= this.syncAt) this.sync(now);
+  }
+
+  /** Folds the counted successes in, with `now` as their time: at most `syncInterval` ms late. */
+  private sync(now: number): void {
+    const successes = this.unsynced;
+    this.unsynced = 0;
+    this.syncAt = now + this.syncInterval!;
+    this.refresh(this.store.apply(this.name, folding, { now, successes }));
   }
 
   private refresh(calm: boolean | Promise<boolean>): void {
@@ -90,5 +115,9 @@ const failing: Transition<AttemptOutcome, boolean> = (state, outcome) => {
 };
 const succeeding: Transition<number, boolean> = (state, now) => {
   recordSuccess(state, now);
+  return isCalm(state, now);
+};
+const folding: Transition<{ readonly now: number; readonly successes: number }, boolean> = (state, { now, successes }) => {
+  for (let i = 0; i < successes; i++) recordSuccess(state, now);
   return isCalm(state, now);
 };

@@ -53,7 +53,7 @@ const COMPILER_OPTIONS = {
   noEmit: true,
   skipLibCheck: true,
   types: ['node'],
-  paths: { retryable: [join(root, 'src/index.ts')] },
+  paths: { retryable: [join(root, 'src/index.ts')], 'retryable/redis': [join(root, 'src/redis/index.ts')] },
 };
 const MODE_OPTIONS: Record<Mode, object> = {
   legacy: { experimentalDecorators: true, emitDecoratorMetadata: true },
