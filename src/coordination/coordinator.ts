@@ -20,8 +20,13 @@ export interface Coordinator {
   scheduleRetry(request: RetryRequest): CoordinatorAnswer | PromiseLike<CoordinatorAnswer>;
   /** What an attempt ended in, success or failure. */
   record(outcome: AttemptOutcome): void;
-  /** A success, on the happy path, or with the `target` the attempt went to. `now` is the engine's clock. */
-  recordSuccess(now: number, target?: AttemptTarget): void;
+  /**
+   * A success, with the `target` the attempt went to. `now` is the engine's clock, or undefined on
+   * the happy path of a calm coordinator, where reading the clock would cost a third of the call.
+   */
+  recordSuccess(now: number | undefined, target?: AttemptTarget): void;
+  /** The coordinator wants the time of every success, even on the happy path (a shared store does). */
+  readonly successNeedsTime?: boolean;
   /**
    * The targets a failover coordinator routes attempts among (see `Targets`). While the call has
    * not tried one of them, a failure that `failoverIf` accepts is retried at once on another.

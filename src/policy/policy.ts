@@ -139,7 +139,6 @@ export function resolvePolicy(options: RetryOptions, applicationDefaults: RetryO
   }
   const targets = chosenTargets(check, options, applicationDefaults);
   if (merged.telemetry !== undefined && typeof merged.telemetry !== 'boolean') check.fail(TypeError, 'telemetry', 'must be true or false', merged.telemetry);
-  const resolvedClock = clock ?? systemClock;
   // An explicit upstream wins; a budget alone is the coordinator it always was; else the options' own.
   const coordinator: Coordinator | undefined = targets !== undefined ? targetsCoordinator(targets)
     : upstream === false ? budget : upstream ?? budget ?? ownUpstream(options, where);
@@ -163,13 +162,10 @@ export function resolvePolicy(options: RetryOptions, applicationDefaults: RetryO
     fallback: merged.fallback,
     retryOnResult: merged.retryOnResult,
     random: merged.random ?? systemRandom,
-    clock: resolvedClock,
+    clock: clock ?? systemClock,
     telemetry: merged.telemetry ?? true,
     watchFromStart: timeout !== undefined || attemptTimeout !== undefined,
-    passSuccess: coordinator === undefined ? undefined : <T>(value: T): T => {
-      coordinator.recordSuccess(resolvedClock.now());
-      return value;
-    },
+    passSuccess: successHandler(coordinator, clock ?? systemClock),
   });
 }
 
@@ -200,6 +196,21 @@ function rateLimitSchedule(check: OptionChecker, options: RetryOptions, applicat
   const schedule = { initialDelay: pick('initialDelay'), multiplier: pick('multiplier'), jitter: pick('jitter') };
   checkSchedule(check, 'rateLimit.', schedule);
   return Object.freeze({ ...(schedule as Required<RateLimitSchedule>), maxDelay });
+}
+
+/** The happy path's success handler: tells the coordinator, with the time only if it wants it. */
+function successHandler(coordinator: Coordinator | undefined, clock: RetryClock): RetryPolicy['passSuccess'] {
+  if (coordinator === undefined) return undefined;
+  if (coordinator.successNeedsTime === true) {
+    return <T>(value: T): T => {
+      coordinator.recordSuccess(clock.now());
+      return value;
+    };
+  }
+  return <T>(value: T): T => {
+    coordinator.recordSuccess(undefined);
+    return value;
+  };
 }
 
 function isCoordinator(value: unknown): value is Coordinator {
