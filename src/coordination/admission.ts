@@ -42,7 +42,7 @@ export interface AdmissionState {
   coldSince: number;
 }
 
-/** What a request costs: 1 request (0 when already charged), and its estimated tokens (0: unknown). */
+/** What a request costs: 1 request (0 when the engine booked it already), and its estimated tokens (0: unknown). */
 export interface Cost {
   readonly requests: number;
   readonly tokens: number;
@@ -90,6 +90,11 @@ function charge(bucket: BucketModel | null, cost: number, now: number): void {
   if (bucket === null || cost <= 0) return;
   bucket.level = levelAt(bucket, now) - Math.min(cost, bucket.capacity);
   bucket.at = now;
+}
+
+/** What an engine admission booked for an attempt whose request is still to come: one request, its tokens left to its fetch(). */
+export interface Booking {
+  readonly charge: Charge;
 }
 
 export type Admitted =

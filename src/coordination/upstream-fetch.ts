@@ -1,7 +1,7 @@
 import { readRateLimits } from '../http/rate-limit-headers.js';
 import { responseHeadersOf } from '../http/server-hints.js';
 import { estimateRequestTokens } from '../http/token-estimate.js';
-import { admitCost, hear, settleCold, type Admitted, type Charge, type Cost, type Heard } from './admission.js';
+import { admitCost, hear, settleCold, type Admitted, type Booking, type Charge, type Heard } from './admission.js';
 import type { AttemptOutcome } from './coordinator.js';
 import type { Transition } from './upstream-store.js';
 import { isCalm } from './upstream-state.js';
@@ -21,15 +21,18 @@ const CREDIT_MS = 1000;
  * this fetch) lapses shortly after its slot, so a later bare request is charged in full.
  */
 export class CreditLedger {
-  private readonly open: Array<{ readonly until: number; readonly charge: Charge }> = [];
+  private readonly open: Array<{ readonly from: number; readonly until: number; readonly booked: Booking }> = [];
 
-  grant(startsAt: number, charge: Charge): void {
-    this.open.push({ until: startsAt + CREDIT_MS, charge });
+  grant(startsAt: number, booked: Booking): void {
+    this.open.push({ from: startsAt, until: startsAt + CREDIT_MS, booked });
   }
 
-  take(now: number): Charge | undefined {
-    for (let credit = this.open.shift(); credit !== undefined; credit = this.open.shift()) {
-      if (credit.until >= now) return credit.charge;
+  /** The oldest credit whose slot has come: a request sent before an attempt's slot is not that attempt's. */
+  take(now: number): Booking | undefined {
+    for (let index = 0; index < this.open.length; index++) {
+      const credit = this.open[index]!;
+      if (credit.until < now) this.open.splice(index--, 1);
+      else if (credit.from <= now) return this.open.splice(index, 1)[0]!.booked;
     }
     return undefined;
   }
@@ -48,21 +51,29 @@ export function hearFailure(outcome: AttemptOutcome): Heard | undefined {
 
 interface FetchAdmission {
   readonly now: number;
-  readonly cost: Cost;
-  readonly cold: boolean;
+  /** The request's estimated tokens (0: unknown). */
+  readonly tokens: number;
+  /** What the engine booked, when it admitted the attempt making this request. */
+  readonly credit: Booking | undefined;
 }
 
-const admittingFetch: Transition<FetchAdmission, { admitted: Admitted; coolDown: number; calm: boolean }> = (state, { now, cost, cold }) => ({
-  admitted: admitCost(state.admission, cost, now, Infinity, cold),
-  coolDown: Math.max(0, state.coolDownUntil - now),
-  calm: isCalm(state, now),
-});
+const admittingFetch: Transition<FetchAdmission, { admitted: Admitted; coolDown: number; calm: boolean }> = (state, { now, tokens, credit }) => {
+  const admitted: Admitted = credit === undefined
+    ? admitCost(state.admission, { requests: 1, tokens }, now, Infinity, true)
+    : withBooking(admitCost(state.admission, { requests: 0, tokens }, now, Infinity, false), credit);
+  return { admitted, coolDown: Math.max(0, state.coolDownUntil - now), calm: isCalm(state, now) };
+};
 
 const hearing: Transition<{ now: number; heard: Heard | undefined; cold: boolean }, { calm: boolean }> = (state, { now, heard, cold }) => {
   if (heard !== undefined) hear(state.admission, heard, now);
   if (cold) settleCold(state.admission);
   return { calm: isCalm(state, now) };
 };
+
+/** A credited request's charge: its request's as booked by the engine, its tokens' as charged now. */
+function withBooking(admitted: Admitted, credit: Booking): Admitted {
+  return 'wait' in admitted ? { ...admitted, charge: { requests: credit.charge.requests, tokens: admitted.charge.tokens } } : admitted;
+}
 
 /** Reports a response; nobody awaits it, so a store that fails must not leave a rejection unhandled. */
 function tell(upstream: Upstream, news: { now: number; heard: Heard | undefined; cold: boolean }): void {
@@ -97,17 +108,17 @@ async function admitRequest(upstream: Upstream, tokens: number, signal: AbortSig
     if (signal?.aborted) throw signal.reason;
     const now = Date.now();
     const credit = upstream.credits.take(now);
-    const { admitted, coolDown } = await upstream.applyFetch(admittingFetch, { now, cost: { requests: credit === undefined ? 1 : 0, tokens }, cold: credit === undefined });
+    const { admitted, coolDown } = await upstream.applyFetch(admittingFetch, { now, tokens, credit });
     // Before any response told the limits, enough requests are out to learn them from: look again soon.
     if ('poll' in admitted) {
       await hold(admitted.poll, signal);
       continue;
     }
     // With no bound on the wait, only a limit that cannot refill ends here: the server decides.
-    if ('tooLong' in admitted) return { charge: credit, cold: false };
+    if ('tooLong' in admitted) return { charge: credit?.charge, cold: false };
     const wait = Math.max(admitted.wait, coolDown);
     if (wait > 0) await hold(wait, signal);
-    return { charge: { requests: credit?.requests ?? admitted.charge.requests, tokens: admitted.charge.tokens }, cold: admitted.cold };
+    return { charge: admitted.charge, cold: admitted.cold };
   }
 }
 
@@ -118,6 +129,7 @@ export function upstreamFetch(upstream: Upstream, baseFetch: FetchLike = (input,
     // A JSON string body can be read without touching it; a stream or form data is left alone, cost unknown.
     const tokens = typeof init?.body === 'string' ? estimateRequestTokens(init.body) ?? 0 : 0;
     const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined) ?? undefined;
+    upstream.fetching = true;
     const ticket = await admitRequest(upstream, tokens, signal);
     let response: Response;
     try {

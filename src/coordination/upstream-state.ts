@@ -1,4 +1,4 @@
-import { admitCost, hasHeadroom, initialAdmissionState, type AdmissionState, type Charge } from './admission.js';
+import { admitCost, hasHeadroom, initialAdmissionState, type AdmissionState, type Booking } from './admission.js';
 import type { AdmissionRequest, AttemptOutcome, CoordinatorAnswer, RetryRequest } from './coordinator.js';
 import { queue, turn } from './pacing-queue.js';
 
@@ -178,8 +178,12 @@ export function admit(state: UpstreamState, request: AdmissionRequest): Coordina
   return admitAttempt(state, request).answer;
 }
 
-/** `admit`, with the charge made in the limit model when the attempt was admitted by it. */
-export function admitAttempt(state: UpstreamState, request: AdmissionRequest): { answer: CoordinatorAnswer; charge?: Charge } {
+/**
+ * `admit`, with what the limit model booked when the attempt was admitted by it. `deferred`: the
+ * attempt's request goes through `upstream.fetch()`, which admits it knowing its tokens; the
+ * engine's admission then only keeps it behind a cool-down.
+ */
+export function admitAttempt(state: UpstreamState, request: AdmissionRequest, deferred = false): { answer: CoordinatorAnswer; booked?: Booking } {
   const { now, random } = request;
   if (state.down) {
     // A probe that never reported (its caller went away mid-attempt) frees its turn after a while.
@@ -191,12 +195,10 @@ export function admitAttempt(state: UpstreamState, request: AdmissionRequest): {
     return { answer: { wait: state.probeTaken ? PROBE_POLL_MS : state.probeAt - now, reason: 'probe', askAgain: true } };
   }
   if (now < state.releaseUntil) return { answer: { wait: random() * (state.releaseUntil - now), reason: 'probe' } };
-  if (knowsLimits(state)) return byLimits(state, request);
+  if (knowsLimits(state)) return byLimits(state, request, deferred);
   if (request.ticket !== undefined && state.rate > 0) return { answer: turn(state, now, request.ticket, request.maxWait) };
-  // While contended, new calls take slots at the learned rate too: a first attempt sent past them
-  // would only be refused. One that cannot wait for its slot goes, and the server answers.
-  const contended = now < state.coolDownUntil || now < state.busyUntil;
-  if (request.attempt === 1 && contended && state.rate > 0) return { answer: queue(state, now, Math.max(0, state.coolDownUntil - now), request.maxWait, 0) };
+  // New calls during a cool-down queue behind it; one that cannot wait that long goes, and the server answers.
+  if (request.attempt === 1 && now < state.coolDownUntil && state.rate > 0) return { answer: queue(state, now, state.coolDownUntil - now, request.maxWait, 0) };
   return { answer: { wait: 0, reason: 'backoff' } };
 }
 
@@ -205,11 +207,13 @@ export function admitAttempt(state: UpstreamState, request: AdmissionRequest): {
  * any cool-down too (a retry waited for the hint already). A slot later than the call may wait is
  * not taken: the attempt goes, uncharged, and the server decides, as a soft hint never ends a call.
  */
-function byLimits(state: UpstreamState, request: AdmissionRequest): { answer: CoordinatorAnswer; charge?: Charge } {
+function byLimits(state: UpstreamState, request: AdmissionRequest, deferred: boolean): { answer: CoordinatorAnswer; booked?: Booking } {
   const { now, maxWait } = request;
   const coolDown = request.attempt === 1 ? Math.max(0, state.coolDownUntil - now) : 0;
+  if (deferred) return { answer: { wait: coolDown, reason: 'cool-down' } };
+  // Its tokens are not known before its request: its fetch(), if any, books them.
   const admitted = admitCost(state.admission, { requests: 1, tokens: 0 }, now, maxWait - coolDown, false);
   if (!('wait' in admitted)) return { answer: { wait: 0, reason: 'admission' } };
   const wait = Math.max(coolDown, admitted.wait);
-  return { answer: { wait, reason: wait > admitted.wait ? 'cool-down' : 'admission' }, charge: admitted.charge };
+  return { answer: { wait, reason: wait > admitted.wait ? 'cool-down' : 'admission' }, booked: { charge: admitted.charge } };
 }

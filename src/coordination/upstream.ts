@@ -1,5 +1,5 @@
 import type { AdmissionRequest, AttemptOutcome, Coordinator, CoordinatorAnswer, RetryRequest } from './coordinator.js';
-import { hear, type Charge, type Heard } from './admission.js';
+import { hear, type Booking, type Heard } from './admission.js';
 import { MemoryStore, type Transition, type UpstreamStore } from './upstream-store.js';
 import { admitAttempt, isCalm, recordFailure, recordSuccess, scheduleRetry } from './upstream-state.js';
 import { CreditLedger, hearFailure, upstreamFetch, type FetchLike } from './upstream-fetch.js';
@@ -31,6 +31,11 @@ export class Upstream implements Coordinator {
   private readonly store: UpstreamStore;
   /** Requests the engine admitted whose `fetch()` has not come yet: it must not charge them again. */
   readonly credits = new CreditLedger();
+  /**
+   * Set once a request went through `fetch()`: attempts then make their requests through it, which
+   * admits them knowing their tokens, and the engine's admission stands aside (no double charge).
+   */
+  fetching = false;
 
   constructor(options: UpstreamOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError(`new Upstream(): options must be an object, got ${String(options)}`);
@@ -45,7 +50,7 @@ export class Upstream implements Coordinator {
   }
 
   admit(request: AdmissionRequest): CoordinatorAnswer | Promise<CoordinatorAnswer> {
-    return this.answer(this.store.apply(this.name, admitting, request), request.now);
+    return this.answer(this.store.apply(this.name, this.fetching ? admittingDeferred : admitting, request), request.now);
   }
 
   /**
@@ -89,25 +94,26 @@ export class Upstream implements Coordinator {
     const settle = (settled: Answered) => {
       this.calm = settled.calm;
       // The engine's attempt was charged a request: its fetch() charges only its tokens.
-      if (settled.charge !== undefined && 'wait' in settled.answer) this.credits.grant(now! + settled.answer.wait, settled.charge);
+      if (settled.booked !== undefined && 'wait' in settled.answer) this.credits.grant(now! + settled.answer.wait, settled.booked);
       return settled.answer;
     };
     return result instanceof Promise ? result.then(settle) : settle(result);
   }
 }
 
-/** A transition's answer, whether the upstream is calm after it, and the limit model's charge for an admitted attempt. */
+/** A transition's answer, whether the upstream is calm after it, and what the limit model booked for an admitted attempt. */
 interface Answered {
   readonly answer: CoordinatorAnswer;
   readonly calm: boolean;
-  readonly charge?: Charge;
+  readonly booked?: Booking;
 }
 
 // Module-level transitions, so that a call allocates no closure to run one.
 const admitting: Transition<AdmissionRequest, Answered> = (state, request) => {
-  const { answer, charge } = admitAttempt(state, request);
-  return { answer, charge, calm: isCalm(state, request.now) };
+  const { answer, booked } = admitAttempt(state, request);
+  return { answer, booked, calm: isCalm(state, request.now) };
 };
+const admittingDeferred: Transition<AdmissionRequest, Answered> = (state, request) => ({ answer: admitAttempt(state, request, true).answer, calm: isCalm(state, request.now) });
 const scheduling: Transition<RetryRequest, Answered> = (state, request) => ({ answer: scheduleRetry(state, request), calm: isCalm(state, request.now) });
 const failing: Transition<{ outcome: AttemptOutcome; heard: Heard | undefined }, boolean> = (state, { outcome, heard }) => {
   recordFailure(state, outcome);

@@ -6,7 +6,7 @@
 import { tokenBucketServer } from '../../simulated-server.js';
 import { seedsFrom, type Family, type PointBase } from '../family.js';
 import { failed, refusals } from '../measures.js';
-import { peersAtDefaults } from '../peers.js';
+import { cockatielReadme, naiveLoopDefaults, openAiSdkDefaults, oursThroughFetch, pRetryDefaults } from '../peers.js';
 
 export type BatchServerShape = 'bare 429' | 'retry-after s' | 'x-ratelimit headers' | 'tokens bind';
 
@@ -55,7 +55,8 @@ export const batch: Family<BatchPoint> = {
     'C ∈ {10, 20, 50, 100, 200}, M = 2000 (1000 with --quick). Servers: bare 429; `retry-after` in whole seconds; OpenAI `x-ratelimit-*` headers on every response (no `retry-after`); and "tokens bind": the same headers with a token bucket of 3,000/s charged `max_tokens` + prompt/4 (~760 a request), so tokens run out before requests. Floor: M/r, or the tokens\' time when they bind.',
   seeds: (quick) => seedsFrom(quick ? 2 : 5),
   points,
-  peers: peersAtDefaults,
+  // Ours wraps the client's fetch with `upstream.fetch()`, as the README shows for SDK clients.
+  peers: [pRetryDefaults, cockatielReadme, openAiSdkDefaults, naiveLoopDefaults, oursThroughFetch('retryable')],
   server: (point, now) =>
     tokenBucketServer(
       {
