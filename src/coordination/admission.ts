@@ -60,6 +60,12 @@ export const COLD_IN_FLIGHT = 4;
 export const COLD_HOLD_MS = 2000;
 /** A request held for the first response looks again this often. */
 export const COLD_POLL_MS = 50;
+/**
+ * A slot leaves this share of the capacity unspent. Requests sent close together may reach the
+ * server in another order than they were admitted in; the margin absorbs that jitter. It shifts
+ * every slot by the same time, so it costs no throughput.
+ */
+export const SLOT_MARGIN = 0.1;
 /** The upstream is calm while every limit keeps at least this share of its capacity free. */
 export const CALM_SHARE = 0.2;
 /** Without any rate seen, OpenAI's limits are per minute: a full bucket refills in 60 s. */
@@ -82,7 +88,7 @@ export function hasHeadroom(state: AdmissionState, now: number): boolean {
 /** ms until `cost` fits the bucket (0: now); a cost above the capacity is capped: it never fits, and the server decides. */
 function waitFor(bucket: BucketModel | null, cost: number, now: number): number {
   if (bucket === null || cost <= 0) return 0;
-  const short = Math.min(cost, bucket.capacity) - levelAt(bucket, now);
+  const short = Math.min(cost, bucket.capacity * (1 - SLOT_MARGIN)) + bucket.capacity * SLOT_MARGIN - levelAt(bucket, now);
   return short <= 0 ? 0 : short / bucket.perMs;
 }
 
@@ -166,7 +172,12 @@ function learn(bucket: BucketModel | null, told: LimitState, heard: Heard, spent
   return { capacity, perMs, level, at: now, ...anchor(bucket, capacity, remaining, told.resetMs, heard, charged, now) };
 }
 
-/** Enough charged since the anchor for the ms rounding of resets to stay below a percent. */
+/**
+ * The anchor measures over at least this long (ms of full time): responses arrive with network
+ * jitter, which a short span would turn into a wrong rate.
+ */
+const ANCHOR_MIN_SPAN_MS = 250;
+/** ...and over at least half the capacity charged, so that the rounding of resets stays below a percent. */
 const ANCHOR_SPAN = 0.5;
 
 /** The anchor after this response: kept until enough was charged since it, moved here, or dropped. */
@@ -174,7 +185,8 @@ function anchor(bucket: BucketModel | null, capacity: number, remaining: number,
   // A refused request was charged here but not by the server: the anchor would count it. A full
   // bucket may have stood full for a while: its full time says nothing of the rate.
   if (remaining >= capacity || resetMs === undefined || charged === undefined || heard.refused) return { anchorFullAt: -1, anchorSpent: -1 };
-  if (bucket !== null && bucket.anchorFullAt >= 0 && charged - bucket.anchorSpent < capacity * ANCHOR_SPAN) {
+  const span = now + resetMs - (bucket?.anchorFullAt ?? 0);
+  if (bucket !== null && bucket.anchorFullAt >= 0 && (charged - bucket.anchorSpent < capacity * ANCHOR_SPAN || span < ANCHOR_MIN_SPAN_MS)) {
     return { anchorFullAt: bucket.anchorFullAt, anchorSpent: bucket.anchorSpent };
   }
   return { anchorFullAt: now + resetMs, anchorSpent: charged };
@@ -194,7 +206,7 @@ function rateOf(bucket: BucketModel | null, capacity: number, remaining: number,
   if (bucket !== null && bucket.anchorFullAt >= 0 && charged !== undefined && !heard.refused) {
     const fullMovedBy = now + resetMs - bucket.anchorFullAt;
     const chargedSince = charged - bucket.anchorSpent;
-    if (fullMovedBy > 0 && chargedSince >= capacity * ANCHOR_SPAN) measured = chargedSince / fullMovedBy;
+    if (fullMovedBy >= ANCHOR_MIN_SPAN_MS && chargedSince >= capacity * ANCHOR_SPAN) measured = chargedSince / fullMovedBy;
   }
   return Math.min(high, Math.max(low, measured));
 }

@@ -104,8 +104,9 @@ describe('admitting', () => {
   test('each admission is charged at once, and those that do not fit get slots one after the other', () => {
     const state = learned();
     const waits = Array.from({ length: 8 }, () => admitCost(state, { requests: 1, tokens: 0 }, 0, Infinity, false));
-    // 5.5 left: five go now; then one every 1/0.009 ms, from the half request left.
-    const expected = [0, 0, 0, 0, 0, 0.5 / 0.009, 1.5 / 0.009, 2.5 / 0.009];
+    // 5.5 left, a slot leaves a tenth of the capacity (1 request) unspent: four go now, then one
+    // every 1/0.009 ms, from the half request left.
+    const expected = [0, 0, 0, 0, 0.5 / 0.009, 1.5 / 0.009, 2.5 / 0.009, 3.5 / 0.009];
     waits.forEach((admitted, index) => expect('wait' in admitted && admitted.wait).toBeCloseTo(expected[index]!, 9));
     expect(levelAt(state.requests!, 1000)).toBeCloseTo(-2.5 + 9, 12);
   });
@@ -115,7 +116,7 @@ describe('admitting', () => {
     for (let index = 0; index < 6; index++) admitCost(state, { requests: 1, tokens: 0 }, 0, Infinity, false);
     const admitted = admitCost(state, { requests: 1, tokens: 0 }, 0, 100, false);
     expect(Object.keys(admitted)).toEqual(['tooLong']);
-    expect((admitted as { tooLong: number }).tooLong).toBeCloseTo(1.5 / 0.009, 9);
+    expect((admitted as { tooLong: number }).tooLong).toBeCloseTo(2.5 / 0.009, 9);
     expect(state.spentRequests).toBe(6);
   });
 
