@@ -35,11 +35,14 @@ export async function runAdmissionDemo(): Promise<string> {
   });
   const started = performance.now();
   let next = 0;
+  let retries = 0;
+  // Counted here rather than printed: the demo's `retry ` lines are the scripted faults'.
+  const options = { upstream, onRetry: () => void retries++ };
   try {
     await Promise.all(Array.from({ length: WORKERS }, async () => {
       while (next < REQUESTS) {
         next++;
-        await retry(({ requestOptions }) => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hi.' }] }, requestOptions), { upstream });
+        await retry(({ requestOptions }) => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hi.' }] }, requestOptions), options);
       }
     }));
   } finally {
@@ -49,6 +52,6 @@ export async function runAdmissionDemo(): Promise<string> {
   const held = holds.filter((ms) => ms >= 1);
   const refused = server.requests.filter((request) => request.status === 429).length;
   return `admission: ${REQUESTS} requests, ${WORKERS} workers vs ${PER_SECOND} req/s (burst ${BURST}): `
-    + `${held.length} held (longest ${seconds(Math.max(0, ...held))}), ${refused} 429s, `
+    + `${held.length} held (longest ${seconds(Math.max(0, ...held))}), ${refused} 429s (${retries} retried), `
     + `done in ${seconds(performance.now() - started)} (floor ${seconds(((REQUESTS - BURST) / PER_SECOND) * 1000)})`;
 }

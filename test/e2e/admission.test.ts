@@ -47,10 +47,10 @@ describe('admission against the local server (openai v6, real HTTP)', () => {
     server = await startLocalOpenAIServer({ limits: { requestsPerMinute: 40 * 60, burst: 5 } });
     const { upstream } = observedUpstream();
     const elapsed = await batch(clientFor(server.url, upstream), upstream, 60, 10);
-    // Real HTTP jitters: responses arrive a few ms apart from when the server counted them, which
-    // blurs the rate read from the resets. Measured: 0 to 3 429s (each retried) in 60; without
-    // admission 55 of the 60 first attempts are refused.
-    expect(refused(server)).toBeLessThanOrEqual(4);
+    // Real HTTP jitters: responses arrive some ms after the server counted them, which blurs the
+    // rate read from the resets. Measured: 0 to 3 429s (each retried) in 60 alone, up to 6 with the
+    // whole suite loading the CPU; without admission 55 of the 60 first attempts are refused.
+    expect(refused(server)).toBeLessThanOrEqual(9);
     expect(server.requests.filter((request) => request.status === 200)).toHaveLength(60);
     // Floor: (60 − 5) / 40 per second.
     const floor = ((60 - 5) / 40) * 1000;
@@ -63,7 +63,9 @@ describe('admission against the local server (openai v6, real HTTP)', () => {
     server = await startLocalOpenAIServer({ limits: { requestsPerMinute: 40 * 60, burst: 40, tokensPerMinute: 6000 * 60, tokenBurst: 2000 } });
     const { upstream, state } = observedUpstream();
     const elapsed = await batch(clientFor(server.url, upstream), upstream, 30, 10, 500);
-    expect(refused(server)).toBe(0);
+    // 0 alone; up to 2 with the whole suite loading the CPU (each retried).
+    expect(refused(server)).toBeLessThanOrEqual(3);
+    expect(server.requests.filter((request) => request.status === 200)).toHaveLength(30);
     const tokens = server.requests.reduce((sum, request) => sum + (request.body as { max_tokens: number }).max_tokens, 0);
     expect(elapsed).toBeGreaterThanOrEqual(((tokens - 2000) / 6000) * 1000 * 0.95);
     // The model took the server's own count: its capacity, and a level within a request of the server's.
