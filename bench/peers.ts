@@ -6,10 +6,10 @@ import pRetry from 'p-retry';
 import { ExponentialBackoff, handleAll, retry as cockatielRetry } from 'cockatiel';
 import OpenAI from 'openai';
 import { createSharedBudget, retry as ourRetry, type OurOptions } from './adapters/retryable.js';
-import { SimulatedHttpError } from './simulated-server.js';
+import { SimulatedHttpError, type RequestLoad } from './simulated-server.js';
 
 /** Runs `call`, retrying it on failure; settles like the final attempt. */
-export type RetryingCall = (call: () => Promise<unknown>) => Promise<unknown>;
+export type RetryingCall = (call: () => Promise<unknown>, load?: RequestLoad) => Promise<unknown>;
 
 export interface Peer {
   readonly name: string;
@@ -91,7 +91,7 @@ const simulatedCompletion = {
  * A `fetch` for the OpenAI SDK that answers from the simulated server, so the SDK's own retry code
  * (status checks, Retry-After parsing, its internal backoff) runs unchanged.
  */
-function simulatedFetch(call: () => Promise<unknown>) {
+export function simulatedFetch(call: () => Promise<unknown>) {
   return async (): Promise<Response> => {
     try {
       const reply = (await call()) as { headers?: Headers } | undefined;

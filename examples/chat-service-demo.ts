@@ -12,6 +12,7 @@
 import { pathToFileURL } from 'node:url';
 import OpenAI from 'openai';
 import { setRetryDefaults, type GiveUpEvent, type RetryEvent } from 'retryable';
+import { runAdmissionDemo } from './admission-demo.js';
 import { ChatService, type JsonSchemaFormat } from './chat-service.js';
 import { defaultDemoFaults, startLocalOpenAIServer, type Fault } from './local-openai-server.js';
 
@@ -73,6 +74,11 @@ export async function runChatDemo(env: DemoEnvironment = process.env, print: (li
       const { model, text } = await chat.completeAnyModel('Say hello from any model.');
       return `${text} (from ${model})`;
     });
+    // A batch against a rate limit of its own: the Upstream holds requests until they fit.
+    if (local) {
+      print('\n> batch through upstream.fetch()');
+      print(await runAdmissionDemo());
+    }
     // Locally this one must fail at once: retrying cannot fix billing.
     const question = 'Where is the Eiffel Tower? Answer with its city and country.';
     await step('chat.extract()', [outOfQuota], async () => JSON.stringify(await chat.extract(question, landmark)), { expectFailure: true });

@@ -50,3 +50,10 @@ export function supported(options: OurOptions): OurOptions {
   const { upstream: _unsupported, ...rest } = options;
   return rest;
 }
+
+type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** `upstream.fetch(baseFetch)`: a fetch admitted by the Upstream and reporting every response's headers to it. */
+export function upstreamFetch(upstream: unknown, baseFetch: FetchLike): FetchLike {
+  return (upstream as { fetch(base: FetchLike): FetchLike }).fetch(baseFetch);
+}

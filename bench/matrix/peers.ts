@@ -5,8 +5,9 @@
  */
 import { ExponentialBackoff, handleAll, retry as cockatielRetry } from 'cockatiel';
 import pRetry from 'p-retry';
-import { retry as ourRetry, supported, type OurOptions } from '../adapters/retryable.js';
-import { naiveLoop, openAiSdkRetrying, type RetryingCall } from '../peers.js';
+import { createUpstream, retry as ourRetry, supported, upstreamFetch, type OurOptions } from '../adapters/retryable.js';
+import { naiveLoop, openAiSdkRetrying, simulatedFetch, type RetryingCall } from '../peers.js';
+import { SimulatedHttpError, type RequestLoad } from '../simulated-server.js';
 
 export interface PeerRun<P> {
   /** The run's seeded source (the runner also puts it in `Math.random` for peers that read that). */
@@ -73,6 +74,44 @@ export function ours<P>(name: string, optionsFor: (point: P) => OurOptions = () 
 export const ourDefaults = ours('retryable');
 export const ourEightRetries = ours('retryable maxRetries: 8', () => ({ maxRetries: 8 }));
 export const ourUncoordinated = ours('retryable upstream: false', () => ({ upstream: false }));
+
+/**
+ * A chat request body whose estimate (`estimateRequestTokens`) is the tokens the simulated server
+ * charges: `max_tokens` 256, 4 tokens for the message, and 4 characters a token for the rest.
+ */
+function chatBody(load: RequestLoad | undefined): string {
+  const tokens = load?.tokens;
+  if (tokens === undefined) return JSON.stringify({ model: 'sim', messages: [{ role: 'user', content: 'hi' }] });
+  const content = 'x'.repeat(Math.max(0, tokens - 256 - 4) * 4);
+  return JSON.stringify({ model: 'sim', max_tokens: 256, messages: [{ role: 'user', content }] });
+}
+
+/**
+ * Ours as an SDK client would use it: one `Upstream` per process, passed to `retry()` and wrapping
+ * the client's fetch (`upstream.fetch()`), so that every response's rate-limit headers reach it and
+ * every request is admitted with its token estimate.
+ */
+export function oursThroughFetch(name: string): MatrixPeer<any> {
+  return {
+    name,
+    setUp({ random, processes }) {
+      const retriers = Array.from({ length: processes }, (): RetryingCall => {
+        const upstream = createUpstream();
+        const options = supported({ random, upstream });
+        return (call, load) => {
+          const fetchThrough = upstreamFetch(upstream, simulatedFetch(call));
+          const body = chatBody(load);
+          return ourRetry(async () => {
+            const response = await fetchThrough('http://sim/v1/chat/completions', { method: 'POST', body });
+            if (!response.ok) throw new SimulatedHttpError(response.status, response.headers);
+            return response;
+          }, options);
+        };
+      });
+      return (process) => retriers[process]!;
+    },
+  };
+}
 
 /** Everyone at their defaults, ours last: the columns of most families. */
 export const peersAtDefaults: readonly MatrixPeer<any>[] = [pRetryDefaults, cockatielReadme, openAiSdkDefaults, naiveLoopDefaults, ourDefaults];

@@ -87,7 +87,7 @@ export async function simulate<P>(input: SimulationInput<P>): Promise<Simulation
         const load: RequestLoad = { tag: group.tag, tokens: input.workload.tokensOf?.(index) };
         const startedAt = clock.now();
         try {
-          await retrierOf(caller % input.processes)(() => server.request(load));
+          await retrierOf(caller % input.processes)(() => server.request(load), load);
           lastSuccessMs = clock.now();
           timesToSuccessMs.push(lastSuccessMs - startedAt);
         } catch (error) {

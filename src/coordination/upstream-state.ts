@@ -1,4 +1,6 @@
+import { admitCost, hasHeadroom, initialAdmissionState, type AdmissionState, type Booking } from './admission.js';
 import type { AdmissionRequest, AttemptOutcome, CoordinatorAnswer, RetryRequest } from './coordinator.js';
+import { queue, turn } from './pacing-queue.js';
 
 /**
  * What one upstream limit is known to be doing, shared by every call to it: the served rate
@@ -38,6 +40,8 @@ export interface UpstreamState {
   probeTaken: boolean;
   /** After a probe's success: attempts of waiting calls are spread until this time. */
   releaseUntil: number;
+  /** The limits the upstream announces in its rate-limit headers, as buckets charged by every admission. */
+  admission: AdmissionState;
 }
 
 export const WINDOW_MS = 1000;
@@ -64,13 +68,17 @@ export function initialUpstreamState(): UpstreamState {
     rate: 0, slowStart: true, ticketsIssued: 0, queueHead: 0, queueAt: 0, coolDownUntil: 0, busyUntil: 0,
     windowStart: 0, windowSuccesses: 0, previousWindowSuccesses: 0,
     faults: 0, faultedCalls: 0, down: false, downSince: 0, probeAt: 0, probeTaken: false, releaseUntil: 0,
+    admission: initialAdmissionState(),
   };
 }
 
-/** Calm: nothing limits or fails, so first attempts need not ask. */
+/** Calm: nothing limits or fails, and every announced limit has room to spare, so first attempts need not ask. */
 export function isCalm(state: UpstreamState, now: number): boolean {
-  return !state.down && now >= state.busyUntil && now >= state.coolDownUntil && now >= state.releaseUntil;
+  return !state.down && now >= state.busyUntil && now >= state.coolDownUntil && now >= state.releaseUntil && hasHeadroom(state.admission, now);
 }
+
+/** Whether the upstream announces its limits, so that admission follows them rather than the learned rate. */
+export const knowsLimits = (state: UpstreamState) => state.admission.heard === 'limits';
 
 /**
  * The time between probes while down: short at first, so a brief outage ends soon after it does;
@@ -151,7 +159,8 @@ export function recordFailure(state: UpstreamState, outcome: AttemptOutcome): vo
 export function scheduleRetry(state: UpstreamState, request: RetryRequest): CoordinatorAnswer {
   const { now, ownDelay, firmHint, maxWait } = request;
   // Paced only once a rate is known; a lone caller, who has seen no success, keeps its own delay.
-  if (request.failure === 'rate-limit' && state.rate > 0) {
+  // With announced limits, the retry keeps its own delay too, and its admission gives it a slot.
+  if (request.failure === 'rate-limit' && state.rate > 0 && !knowsLimits(state)) {
     // After a firm hint the own delay is the hint plus its spread; otherwise the turn may come sooner.
     return queue(state, now, firmHint !== undefined ? ownDelay : 0, maxWait, ownDelay);
   }
@@ -163,59 +172,6 @@ export function scheduleRetry(state: UpstreamState, request: RetryRequest): Coor
   return { wait, reason: wait > ownDelay ? 'cool-down' : 'backoff' };
 }
 
-/** Moves the queue on at the learned rate: the tickets due by now are served. None during a cool-down. */
-function advance(state: UpstreamState, now: number): void {
-  if (now <= state.queueAt) return;
-  const from = Math.max(state.queueAt, state.coolDownUntil);
-  if (now > from) state.queueHead = Math.min(state.ticketsIssued, state.queueHead + ((now - from) * state.rate) / 1000);
-  state.queueAt = now;
-}
-
-/** When a ticket comes due at the current rate: its place in the queue, served from the end of any cool-down. */
-function dueAt(state: UpstreamState, ticket: number): number {
-  return Math.max(state.queueAt, state.coolDownUntil) + ((ticket - state.queueHead) * 1000) / state.rate;
-}
-
-/**
- * A place in the queue of refused calls, served at the learned rate in the order they were
- * refused. A call refused while nobody waits keeps its own delay (a lone caller is fast); the ones
- * refused after it queue behind it. The turn is computed again when the call comes back, at the
- * rate learned meanwhile. A call that cannot wait for its turn gives up now rather than retry into
- * another refusal, except while the rate is still growing from a small first share.
- */
-function queue(state: UpstreamState, now: number, earliest: number, maxWait: number, ownDelay: number): CoordinatorAnswer {
-  advance(state, now);
-  const ticket = state.ticketsIssued + 1;
-  if (state.ticketsIssued - state.queueHead < 1) {
-    state.ticketsIssued = ticket;
-    const wait = Math.max(ownDelay, state.coolDownUntil - now);
-    return wait > maxWait ? { refuse: 'paced' } : { wait, reason: wait > ownDelay ? 'cool-down' : 'backoff' };
-  }
-  const wait = Math.max(dueAt(state, ticket) - now, earliest);
-  if (wait > maxWait && !state.slowStart) return { refuse: 'paced' };
-  state.ticketsIssued = ticket;
-  return { wait: Math.max(earliest, recheckAfter(Math.min(wait, maxWait))), reason: 'paced', askAgain: true, ticket };
-}
-
-/** A queued call back for its turn: go when its ticket is due, else wait for it. */
-function turn(state: UpstreamState, now: number, ticket: number, maxWait: number): CoordinatorAnswer {
-  advance(state, now);
-  const wait = dueAt(state, ticket) - now;
-  if (wait < 1) return { wait: 0, reason: 'paced' };
-  if (wait > maxWait && !state.slowStart) return { refuse: 'paced' };
-  return { wait: recheckAfter(Math.min(wait, maxWait)), reason: 'paced', askAgain: true, ticket };
-}
-
-/**
- * A queued call comes back before its turn to look again, since the rate may have grown meanwhile:
- * halfway there, or at the turn itself once that is near.
- */
-function recheckAfter(untilTurn: number): number {
-  return Math.min(untilTurn, Math.max(RECHECK_MS, untilTurn / 2));
-}
-
-/** A queued call looks again at least this long before its turn. */
-const RECHECK_MS = 250;
 /** A probe out longer than this is taken for lost. */
 const PROBE_LEASE_MS = 30_000;
 /** Waiting calls look again this often while a probe is out. */
@@ -227,19 +183,45 @@ const PROBE_POLL_MS = 250;
  * during a server's cool-down, new calls take paced slots after it.
  */
 export function admit(state: UpstreamState, request: AdmissionRequest): CoordinatorAnswer {
+  return admitAttempt(state, request).answer;
+}
+
+/**
+ * `admit`, with what the limit model booked when the attempt was admitted by it. `deferred`: the
+ * attempt's request goes through `upstream.fetch()`, which admits it knowing its tokens; the
+ * engine's admission then only keeps it behind a cool-down.
+ */
+export function admitAttempt(state: UpstreamState, request: AdmissionRequest, deferred = false): { answer: CoordinatorAnswer; booked?: Booking } {
   const { now, random } = request;
   if (state.down) {
     // A probe that never reported (its caller went away mid-attempt) frees its turn after a while.
     if (state.probeTaken && now >= state.probeAt + PROBE_LEASE_MS) state.probeTaken = false;
     if (!state.probeTaken && now >= state.probeAt) {
       state.probeTaken = true;
-      return { wait: 0, reason: 'probe' };
+      return { answer: { wait: 0, reason: 'probe' } };
     }
-    return { wait: state.probeTaken ? PROBE_POLL_MS : state.probeAt - now, reason: 'probe', askAgain: true };
+    return { answer: { wait: state.probeTaken ? PROBE_POLL_MS : state.probeAt - now, reason: 'probe', askAgain: true } };
   }
-  if (now < state.releaseUntil) return { wait: random() * (state.releaseUntil - now), reason: 'probe' };
-  if (request.ticket !== undefined && state.rate > 0) return turn(state, now, request.ticket, request.maxWait);
+  if (now < state.releaseUntil) return { answer: { wait: random() * (state.releaseUntil - now), reason: 'probe' } };
+  if (knowsLimits(state)) return byLimits(state, request, deferred);
+  if (request.ticket !== undefined && state.rate > 0) return { answer: turn(state, now, request.ticket, request.maxWait) };
   // New calls during a cool-down queue behind it; one that cannot wait that long goes, and the server answers.
-  if (request.attempt === 1 && now < state.coolDownUntil && state.rate > 0) return queue(state, now, state.coolDownUntil - now, request.maxWait, 0);
-  return { wait: 0, reason: 'backoff' };
+  if (request.attempt === 1 && now < state.coolDownUntil && state.rate > 0) return { answer: queue(state, now, state.coolDownUntil - now, request.maxWait, 0) };
+  return { answer: { wait: 0, reason: 'backoff' } };
+}
+
+/**
+ * An attempt's slot in the announced limits, charged one request now; a first attempt's comes after
+ * any cool-down too (a retry waited for the hint already). A slot later than the call may wait is
+ * not taken: the attempt goes, uncharged, and the server decides, as a soft hint never ends a call.
+ */
+function byLimits(state: UpstreamState, request: AdmissionRequest, deferred: boolean): { answer: CoordinatorAnswer; booked?: Booking } {
+  const { now, maxWait } = request;
+  const coolDown = request.attempt === 1 ? Math.max(0, state.coolDownUntil - now) : 0;
+  if (deferred) return { answer: { wait: coolDown, reason: 'cool-down' } };
+  // Its tokens are not known before its request: its fetch(), if any, books them.
+  const admitted = admitCost(state.admission, { requests: 1, tokens: 0 }, now, maxWait - coolDown, false);
+  if (!('wait' in admitted)) return { answer: { wait: 0, reason: 'admission' } };
+  const wait = Math.max(coolDown, admitted.wait);
+  return { answer: { wait, reason: wait > admitted.wait ? 'cool-down' : 'admission' }, booked: { charge: admitted.charge } };
 }

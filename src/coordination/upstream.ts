@@ -1,6 +1,8 @@
 import type { AdmissionRequest, AttemptOutcome, Coordinator, CoordinatorAnswer, RetryRequest } from './coordinator.js';
+import { hear, type Booking, type Heard } from './admission.js';
 import { MemoryStore, type Transition, type UpstreamStore } from './upstream-store.js';
-import { admit, isCalm, recordFailure, recordSuccess, scheduleRetry } from './upstream-state.js';
+import { admitAttempt, isCalm, recordFailure, recordSuccess, scheduleRetry } from './upstream-state.js';
+import { CreditLedger, hearFailure, upstreamFetch, type FetchLike } from './upstream-fetch.js';
 
 export interface UpstreamOptions {
   /** Names the limit (one API key and model, one deployment); stores key their state by it. Default `'upstream'`. */
@@ -38,6 +40,13 @@ export class Upstream implements Coordinator {
   private syncAt = -Infinity;
   /** The time of the latest decision: what a success on the happy path is taken to have happened at. */
   private lastNow = 0;
+  /** Requests the engine admitted whose `fetch()` has not come yet: it must not charge them again. */
+  readonly credits = new CreditLedger();
+  /**
+   * Set once a request went through `fetch()`: attempts then make their requests through it, which
+   * admits them knowing their tokens, and the engine's admission stands aside (no double charge).
+   */
+  fetching = false;
 
   constructor(options: UpstreamOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError(`new Upstream(): options must be an object, got ${String(options)}`);
@@ -57,7 +66,25 @@ export class Upstream implements Coordinator {
   admit(request: AdmissionRequest): CoordinatorAnswer | Promise<CoordinatorAnswer> {
     this.lastNow = request.now;
     if (this.unsynced !== 0) this.sync(request.now);
-    return this.answer(this.store.apply(this.name, admitting, request));
+    return this.answer(this.store.apply(this.name, this.fetching ? admittingDeferred : admitting, request), request.now);
+  }
+
+  /**
+   * A `fetch` for SDK clients (`new OpenAI({ maxRetries: 0, fetch: upstream.fetch() })`): each
+   * request is admitted by this upstream (held until it fits the limits its responses announce,
+   * its tokens estimated from its JSON body), and each response's rate-limit headers teach them.
+   * Bodies pass untouched, streams included. Works with or without `@Retryable`.
+   */
+  fetch(baseFetch?: FetchLike): FetchLike {
+    return upstreamFetch(this, baseFetch);
+  }
+
+  /** Runs a transition of `fetch()` on the state and takes `calm` from its result. @internal */
+  applyFetch<A, R extends { calm: boolean }>(transition: Transition<A, R>, argument: A): R | Promise<R> {
+    const result = this.store.apply(this.name, transition, argument);
+    if (result instanceof Promise) return result.then((settled) => ((this.calm = settled.calm), settled));
+    this.calm = result.calm;
+    return result;
   }
 
   scheduleRetry(request: RetryRequest): CoordinatorAnswer | Promise<CoordinatorAnswer> {
@@ -70,7 +97,7 @@ export class Upstream implements Coordinator {
     if (outcome.failure === undefined) return this.recordSuccess(outcome.now);
     this.lastNow = outcome.now;
     if (this.unsynced !== 0) this.sync(outcome.now);
-    this.refresh(this.store.apply(this.name, failing, outcome));
+    this.refresh(this.store.apply(this.name, failing, { outcome, heard: hearFailure(outcome) }));
   }
 
   /**
@@ -102,29 +129,34 @@ export class Upstream implements Coordinator {
     else calm.then((value) => (this.calm = value), () => {});
   }
 
-  private answer(result: Answered | Promise<Answered>): CoordinatorAnswer | Promise<CoordinatorAnswer> {
-    if (!(result instanceof Promise)) {
-      this.calm = result.calm;
-      return result.answer;
-    }
-    return result.then((settled) => {
+  private answer(result: Answered | Promise<Answered>, now?: number): CoordinatorAnswer | Promise<CoordinatorAnswer> {
+    const settle = (settled: Answered) => {
       this.calm = settled.calm;
+      // The engine's attempt was charged a request: its fetch() charges only its tokens.
+      if (settled.booked !== undefined && 'wait' in settled.answer) this.credits.grant(now! + settled.answer.wait, settled.booked);
       return settled.answer;
-    });
+    };
+    return result instanceof Promise ? result.then(settle) : settle(result);
   }
 }
 
-/** A transition's answer, and whether the upstream is calm after it. */
+/** A transition's answer, whether the upstream is calm after it, and what the limit model booked for an admitted attempt. */
 interface Answered {
   readonly answer: CoordinatorAnswer;
   readonly calm: boolean;
+  readonly booked?: Booking;
 }
 
 // Module-level transitions, so that a call allocates no closure to run one.
-const admitting: Transition<AdmissionRequest, Answered> = (state, request) => ({ answer: admit(state, request), calm: isCalm(state, request.now) });
+const admitting: Transition<AdmissionRequest, Answered> = (state, request) => {
+  const { answer, booked } = admitAttempt(state, request);
+  return { answer, booked, calm: isCalm(state, request.now) };
+};
+const admittingDeferred: Transition<AdmissionRequest, Answered> = (state, request) => ({ answer: admitAttempt(state, request, true).answer, calm: isCalm(state, request.now) });
 const scheduling: Transition<RetryRequest, Answered> = (state, request) => ({ answer: scheduleRetry(state, request), calm: isCalm(state, request.now) });
-const failing: Transition<AttemptOutcome, boolean> = (state, outcome) => {
+const failing: Transition<{ outcome: AttemptOutcome; heard: Heard | undefined }, boolean> = (state, { outcome, heard }) => {
   recordFailure(state, outcome);
+  if (heard !== undefined) hear(state.admission, heard, outcome.now);
   return isCalm(state, outcome.now);
 };
 const succeeding: Transition<number, boolean> = (state, now) => {

@@ -14,6 +14,15 @@ function headersOf(error: object): HeaderBag | undefined {
   return headers !== null && typeof headers === 'object' ? (headers as HeaderBag) : undefined;
 }
 
+/** The response headers an error carries (its own or its nearest cause's), as they are; undefined when none. */
+export function responseHeadersOf(error: unknown): HeaderBag | undefined {
+  try {
+    return findInCauseChain(error, headersOf);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * One header's value, case-insensitively, from the error or else the nearest error in its `cause`
  * chain that has it (a wrapped 429 keeps its `retry-after`), or undefined. Never throws, even on

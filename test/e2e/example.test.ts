@@ -39,6 +39,7 @@ describe('the chat service demo', () => {
     ]);
     // Six requests: three for complete, two for stream, one for extract.
     expect(lines.filter((line) => line.startsWith('[server] #'))).toHaveLength(8);
+    expect(lines).toContainEqual(expect.stringMatching(/^admission: 40 requests, 8 workers vs 20 req\/s \(burst 5\): \d+ held \(longest \d\.\d\d s\), \d+ 429s \(\d+ retried\), done in \d\.\d\d s \(floor 1\.75 s\)$/));
   }, 10_000); // the built-in delays: up to 1.25 s + 2 s + 1 s of waiting
 
   it('with OPENAI_API_KEY: calls OPENAI_BASE_URL with OPENAI_MODEL, and starts no fault server', async () => {
