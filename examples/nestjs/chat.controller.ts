@@ -20,6 +20,12 @@ export class ChatController {
     return { reply: await this.chat.reply(body.message) };
   }
 
+  @Post('any-model')
+  @HttpCode(200)
+  async sendToAnyModel(@Body() body: ChatRequest): Promise<{ reply: string; model: string }> {
+    return this.chat.replyFromAnyModel(body.message);
+  }
+
   @Post('title')
   @HttpCode(200)
   async title(@Body() body: ChatRequest): Promise<{ title: string }> {

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import OpenAI, { type ClientOptions } from 'openai';
 import { ChatController } from './chat.controller.js';
 import { ChatService } from './chat.service.js';
+import { MODEL_TARGETS, modelTargets } from './model-targets.js';
 
 @Module({})
 export class ChatModule {
@@ -15,8 +16,10 @@ export class ChatModule {
         // Provided under its own class, so services inject it by type. The SDK's own retries are
         // switched off: @Retryable does the retrying, and both together would multiply.
         { provide: OpenAI, useFactory: () => new OpenAI({ ...clientOptions, maxRetries: 0 }) },
+        // The same Upstream instances the decorator routes across, for anything that reads their state.
+        { provide: MODEL_TARGETS, useValue: modelTargets },
       ],
-      exports: [ChatService, OpenAI],
+      exports: [ChatService, OpenAI, MODEL_TARGETS],
     };
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import OpenAI from 'openai';
 import { currentAttempt, Retryable } from 'retryable';
+import { modelTargets, type ModelTarget } from './model-targets.js';
 
 export const CHAT_MODEL = process.env.OPENAI_MODEL ?? 'gpt-4o-mini';
 
@@ -34,5 +35,20 @@ export class ChatService {
       { signal: currentAttempt()?.signal },
     );
     return completion.choices[0]?.message.content ?? '';
+  }
+
+  /**
+   * A reply from the first model that is not cooling down: a 429 or an outage on one moves the call
+   * to the next at once, and the cooled one gets a single probe per cool-down.
+   */
+  @Retryable({ targets: modelTargets })
+  async replyFromAnyModel(message: string): Promise<{ reply: string; model: string }> {
+    const attempt = currentAttempt()!;
+    const { model } = attempt.target as ModelTarget;
+    const completion = await this.openai.chat.completions.create(
+      { model, messages: [{ role: 'user', content: message }] },
+      attempt.requestOptions,
+    );
+    return { reply: completion.choices[0]?.message.content ?? '', model };
   }
 }

@@ -27,6 +27,11 @@ const steps: Step[] = [
     faults: [{ kind: 'rate-limit', retryAfterMs: 250 }, { kind: 'service-unavailable' }], expected: 200,
   },
   {
+    title: 'The first model answers 429 with retry-after 20 s: the reply comes from the second model at once.',
+    request: 'POST /chat/any-model', body: { message: 'Which model?' },
+    faults: [{ kind: 'rate-limit', retryAfterMs: 20_000, model: 'gpt-4o' }], expected: 200,
+  },
+  {
     title: 'ChatService.title allows one retry only, then the filter answers 502.',
     request: 'POST /chat/title', body: { message: 'Planning a trip to Lisbon' },
     faults: [{ kind: 'server-error' }, { kind: 'server-error' }], expected: 502,
