@@ -67,7 +67,9 @@ describe('admission against the local server (openai v6, real HTTP)', () => {
     expect(refused(server)).toBeLessThanOrEqual(3);
     expect(server.requests.filter((request) => request.status === 200)).toHaveLength(30);
     const tokens = server.requests.reduce((sum, request) => sum + (request.body as { max_tokens: number }).max_tokens, 0);
-    expect(elapsed).toBeGreaterThanOrEqual(((tokens - 2000) / 6000) * 1000 * 0.95);
+    // The limit really bound: no faster than the token bucket allows (within a tenth: the bucket and the
+    // batch's clock start a few ms apart, and a CI run under load measured 0.98 of it once).
+    expect(elapsed).toBeGreaterThanOrEqual(((tokens - 2000) / 6000) * 1000 * 0.9);
     // The model took the server's own count: its capacity, and a level within a request of the server's.
     expect(state.admission.tokens).toMatchObject({ capacity: 2000 });
   });
