@@ -100,8 +100,3 @@ export interface AttemptOutcome {
   /** The target the attempt went to, if the coordinator chose one. */
   readonly target?: AttemptTarget;
 }
-
-/** The answer that changes nothing: a retry goes after its own delay, an attempt goes now. */
-export function goAfter(wait: number, reason: WaitReason = 'backoff'): CoordinatorAnswer {
-  return { wait, reason };
-}
