@@ -60,8 +60,8 @@ const STEADY_STEP = 0.1;
 /** Cut after a paced retry is refused (multiplicative, as AWS adaptive retry and CUBIC do), and the deepest. */
 const CUT = 0.9;
 const DEEPEST_CUT = 0.5;
-/** How long waiting calls are spread over after a probe's success. */
-const RELEASE_MS = 500;
+/** How long waiting calls are spread over after a probe's success: enough that they do not land in one instant. */
+const RELEASE_MS = 250;
 
 export function initialUpstreamState(): UpstreamState {
   return {
@@ -82,10 +82,12 @@ export const knowsLimits = (state: UpstreamState) => state.admission.heard === '
 
 /**
  * The time between probes while down: short at first, so a brief outage ends soon after it does;
- * a tenth of the outage so far later, at most 2 s, so a long one costs few calls.
+ * a tenth of the outage so far later, at most 3 s, so a long one costs few calls. Being late by a
+ * share ε of an outage of unknown length costs about ln(D / 5 s) / ε probes: no gap keeps both
+ * small for every D (bench/README.md, the outage family).
  */
 export function probeGap(state: UpstreamState, now: number): number {
-  return Math.min(2000, Math.max(500, (now - state.downSince) / 10));
+  return Math.min(3000, Math.max(500, (now - state.downSince) / 10));
 }
 
 function rollWindow(state: UpstreamState, now: number): void {

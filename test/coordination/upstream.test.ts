@@ -1,6 +1,6 @@
 import { describe, expect, test, vi } from 'vitest';
 import { retry, Upstream, type GiveUpEvent, type RetryEvent, type RetryOptions, type UpstreamStore } from '../../src/index.js';
-import { initialUpstreamState } from '../../src/coordination/upstream-state.js';
+import { initialUpstreamState, probeGap } from '../../src/coordination/upstream-state.js';
 import { httpError, observe } from '../support/scripted.js';
 import { useVirtualTimePerTest } from '../support/virtual-time.js';
 
@@ -96,7 +96,7 @@ describe('a crowd is paced', () => {
 });
 
 describe('an outage is probed, not hammered', () => {
-  test('one probe at a time reaches the upstream; its success releases the others within half a second', async () => {
+  test('one probe at a time reaches the upstream; its success releases the others within a quarter of a second', async () => {
     const api = server((_index, now) => (now < 5000 ? httpError(503) : 'ok'));
     const options: RetryOptions = { upstream: new Upstream(), maxRetries: 8, random: () => 0.5 };
     const outcomes = Array.from({ length: 20 }, () => observe(retry(api.call, options)));
@@ -107,7 +107,12 @@ describe('an outage is probed, not hammered', () => {
     expect(duringOutage).toEqual([500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 4500]);
     const last = Math.max(...api.times);
     expect(last).toBeGreaterThanOrEqual(5000);
-    expect(last).toBeLessThanOrEqual(5000 + 500 + 500);
+    expect(last).toBeLessThanOrEqual(5000 + 500 + 250);
+  });
+
+  test('probes go every 0.5 s while the outage is young, every tenth of its age later, and at least every 3 s', () => {
+    const state = { ...initialUpstreamState(), down: true, downSince: 1000 };
+    expect([1000, 5000, 6000, 11_000, 31_000, 40_000, 121_000].map((now) => probeGap(state, now))).toEqual([500, 500, 500, 1000, 3000, 3000, 3000]);
   });
 
   test('a call whose patience ends first gives up with the original error, as "outage"', async () => {
