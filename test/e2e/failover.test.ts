@@ -49,7 +49,32 @@ function streamingChat(client: OpenAI, options: RetryOptions = {}) {
   return { chat: new StreamingChat(), streamErrors };
 }
 
-const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+/**
+ * The real clock, keeping count of the library's timers (it sets every one through its `clock`):
+ * exact, where the process's own count also sees the HTTP stack's timers come and go.
+ */
+function countingClock() {
+  const pending = new Set<unknown>();
+  let set = 0;
+  return {
+    pending,
+    set: () => set,
+    now: () => Date.now(),
+    setTimeout(callback: () => void, ms: number): unknown {
+      set++;
+      const timer = setTimeout(() => {
+        pending.delete(timer);
+        callback();
+      }, ms);
+      pending.add(timer);
+      return timer;
+    },
+    clearTimeout(timer: unknown): void {
+      pending.delete(timer);
+      clearTimeout(timer as NodeJS.Timeout);
+    },
+  };
+}
 
 const modelsAsked = (e2e: E2E) => e2e.server.requests.map((request) => (request.body as { model: string }).model);
 
@@ -128,10 +153,10 @@ for (const [sdkName, OpenAI] of sdksUnderTest) {
         ['a 429 with retry-after: 20', { kind: 'rate-limit-seconds', retryAfterSeconds: 20, model: 'primary' }],
         ['a 503', { kind: 'service-unavailable', model: 'primary' }],
       ])('%s on the primary before the first chunk: the secondary streams the answer, at once', async (_, fault) => {
-        const { chat, streamErrors } = streamingChat(e2e.client);
+        const clock = countingClock();
+        const { chat, streamErrors } = streamingChat(e2e.client, { clock, attemptTimeout: 5_000 });
         e2e.server.script(fault);
         const controller = new AbortController();
-        const timersBefore = timers();
         const started = Date.now();
         await expect(drain(chat.stream('one two three', { signal: controller.signal }))).resolves.toEqual({ pieces: words, error: undefined });
         expect(Date.now() - started).toBeLessThan(1_000);
@@ -142,8 +167,10 @@ for (const [sdkName, OpenAI] of sdksUnderTest) {
         expect(e2e.retries[0]!.error).toBe(e2e.sdkErrors()[0]);
         expect(e2e.sdkErrors()).toHaveLength(1);
         expect(streamErrors).toEqual([]);
+        // The deadline, and one attemptTimeout per attempt; none left.
+        expect(clock.set()).toBe(3);
+        expect(clock.pending.size).toBe(0);
         expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
-        expect(timers()).toBe(timersBefore);
       });
 
       it('while the primary cools down after its 429, the next stream goes straight to the secondary', async () => {
@@ -155,20 +182,30 @@ for (const [sdkName, OpenAI] of sdksUnderTest) {
       });
 
       it('a stream that breaks after its first chunk is neither failed over nor retried: the chunk, then the SDK\'s own error', async () => {
-        const { chat, streamErrors } = streamingChat(e2e.client);
+        const clock = countingClock();
+        const { chat, streamErrors } = streamingChat(e2e.client, { clock, attemptTimeout: 5_000 });
         e2e.server.script({ kind: 'drop-mid-stream', afterChunks: 1, model: 'primary' });
         const controller = new AbortController();
-        const timersBefore = timers();
-        const { pieces, error } = await drain(chat.stream('one two three', { signal: controller.signal }));
+        const pieces: string[] = [];
+        const timersWhileStreaming: number[] = [];
+        const error = await rejectionOf((async () => {
+          for await (const piece of chat.stream('one two three', { signal: controller.signal })) {
+            pieces.push(piece);
+            timersWhileStreaming.push(clock.pending.size);
+          }
+        })());
         expect(pieces).toEqual(['Echo:']);
+        // The timeouts bound the time to the first chunk only: once it is out, no timer runs.
+        expect(timersWhileStreaming).toEqual([0]);
         expect(streamErrors).toHaveLength(1);
         expect(error).toBe(streamErrors[0]);
         expect(error).toBeInstanceOf(Error);
         expect(modelsAsked(e2e)).toEqual(['primary']);
         expect(e2e.retries).toEqual([]);
         expect(e2e.giveUps).toEqual([]);
+        expect(clock.set()).toBe(2);
+        expect(clock.pending.size).toBe(0);
         expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
-        expect(timers()).toBe(timersBefore);
       });
 
       it('after a failover, a break of the secondary\'s stream after its first chunk reaches the caller as it is', async () => {
