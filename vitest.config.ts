@@ -32,7 +32,8 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: 'tc39', include: ['test/decorators/**/*.test.ts'] },
+        // The failover e2e has a decorated stream method over real HTTP: it runs in both modes too.
+        test: { name: 'tc39', include: ['test/decorators/**/*.test.ts', 'test/e2e/failover.test.ts'] },
       },
     ],
   },

@@ -198,6 +198,18 @@ describe('plain fetch', () => {
     expect((error as Error).message).toBe('terminated');
   });
 
+  it('a fault with a model is taken only by a request for that model; others pass it by', async () => {
+    server.script({ kind: 'drop-mid-stream', afterChunks: 1, model: 'primary' }, { kind: 'service-unavailable', model: 'secondary' });
+    expect((await post({ ...chat, model: 'secondary' })).status).toBe(503);
+    expect((await post({ ...chat, model: 'other' })).status).toBe(200);
+    expect(server.pendingFaults).toEqual([{ kind: 'drop-mid-stream', afterChunks: 1, model: 'primary' }]);
+    const { text, error } = await readAll(await post({ ...chat, model: 'primary', stream: true }));
+    expect(dataLines(text).map((d) => JSON.parse(d).choices[0].delta.content)).toEqual(['Echo:']);
+    expect((error as Error).message).toBe('terminated');
+    expect(server.pendingFaults).toEqual([]);
+    expect(server.requests.map((r) => [(r.body as { model: string }).model, r.status])).toEqual([['secondary', 503], ['other', 200], ['primary', 200]]);
+  });
+
   it('drops a non-streaming reply halfway through its body', async () => {
     server.script({ kind: 'drop-mid-stream', afterChunks: 0 });
     const res = await post();

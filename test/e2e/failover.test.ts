@@ -2,10 +2,12 @@
  * Failover over real HTTP: the real SDK, one local server and two models on it ("primary" and
  * "secondary"); faults are scripted per model. Waits are real but short (cool-downs of 400 ms).
  */
-import { retry, Upstream, type RetryOptions } from 'retryable';
+import { getEventListeners } from 'node:events';
+import type OpenAI from 'openai';
+import { currentAttempt, retry, Retryable, Upstream, type RetryOptions } from 'retryable';
 import { describe, expect, it } from 'vitest';
 import type { Fault } from '../../examples/local-openai-server.js';
-import { rejectionOf, useChatService, type E2E } from './harness.js';
+import { drain, rejectionOf, useChatService, type E2E } from './harness.js';
 import { sdksUnderTest } from './sdks.js';
 
 const targets = () => [new Upstream({ name: 'primary', target: 'primary' }), new Upstream({ name: 'secondary', target: 'secondary' })];
@@ -16,6 +18,62 @@ function ask(e2e: E2E, options: RetryOptions, model?: string): Promise<string> {
     const completion = await e2e.client.chat.completions.create({ model: model ?? (target as string), messages: [{ role: 'user', content: 'hi' }] }, { signal });
     return completion.model;
   }, options);
+}
+
+/**
+ * A streaming chat over its own two targets (fresh ones, so no cool-down crosses tests), as an
+ * application writes it. `streamErrors` records what the SDK's stream threw, as it threw it, so a
+ * test can compare it with what the caller got.
+ */
+function streamingChat(client: OpenAI, options: RetryOptions = {}) {
+  const streamErrors: unknown[] = [];
+  class StreamingChat {
+    @Retryable({ targets: targets(), maxRetries: 3, timeout: 5_000, ...options })
+    async *stream(prompt: string, _options: { signal?: AbortSignal } = {}): AsyncGenerator<string> {
+      const { signal, target } = currentAttempt()!;
+      const chunks = await client.chat.completions.create(
+        { model: target as string, messages: [{ role: 'user', content: prompt }], stream: true },
+        { signal },
+      );
+      try {
+        for await (const chunk of chunks) {
+          const text = chunk.choices[0]?.delta?.content;
+          if (text) yield text;
+        }
+      } catch (error) {
+        streamErrors.push(error);
+        throw error;
+      }
+    }
+  }
+  return { chat: new StreamingChat(), streamErrors };
+}
+
+/**
+ * The real clock, keeping count of the library's timers (it sets every one through its `clock`):
+ * exact, where the process's own count also sees the HTTP stack's timers come and go.
+ */
+function countingClock() {
+  const pending = new Set<unknown>();
+  let set = 0;
+  return {
+    pending,
+    set: () => set,
+    now: () => Date.now(),
+    setTimeout(callback: () => void, ms: number): unknown {
+      set++;
+      const timer = setTimeout(() => {
+        pending.delete(timer);
+        callback();
+      }, ms);
+      pending.add(timer);
+      return timer;
+    },
+    clearTimeout(timer: unknown): void {
+      pending.delete(timer);
+      clearTimeout(timer as NodeJS.Timeout);
+    },
+  };
 }
 
 const modelsAsked = (e2e: E2E) => e2e.server.requests.map((request) => (request.body as { model: string }).model);
@@ -86,6 +144,81 @@ for (const [sdkName, OpenAI] of sdksUnderTest) {
       expect(seen).toEqual([e2e.sdkErrors().at(-1)]);
       expect(seen[0]).toBe(e2e.sdkErrors().at(-1));
       expect(modelsAsked(e2e)).toEqual(['primary', 'secondary', 'primary', 'secondary']);
+    });
+
+    describe('streams (an async generator method with targets)', () => {
+      const words = ['Echo:', ' one', ' two', ' three'];
+
+      it.each<[string, Fault]>([
+        ['a 429 with retry-after: 20', { kind: 'rate-limit-seconds', retryAfterSeconds: 20, model: 'primary' }],
+        ['a 503', { kind: 'service-unavailable', model: 'primary' }],
+      ])('%s on the primary before the first chunk: the secondary streams the answer, at once', async (_, fault) => {
+        const clock = countingClock();
+        const { chat, streamErrors } = streamingChat(e2e.client, { clock, attemptTimeout: 5_000 });
+        e2e.server.script(fault);
+        const controller = new AbortController();
+        const started = Date.now();
+        await expect(drain(chat.stream('one two three', { signal: controller.signal }))).resolves.toEqual({ pieces: words, error: undefined });
+        expect(Date.now() - started).toBeLessThan(1_000);
+        expect(modelsAsked(e2e)).toEqual(['primary', 'secondary']);
+        expect(e2e.server.requests.map((r) => r.stream)).toEqual([true, true]);
+        expect(e2e.retries).toHaveLength(1);
+        expect(e2e.retries[0]).toMatchObject({ attempt: 1, delay: 0 });
+        expect(e2e.retries[0]!.error).toBe(e2e.sdkErrors()[0]);
+        expect(e2e.sdkErrors()).toHaveLength(1);
+        expect(streamErrors).toEqual([]);
+        // The deadline, and one attemptTimeout per attempt; none left.
+        expect(clock.set()).toBe(3);
+        expect(clock.pending.size).toBe(0);
+        expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+      });
+
+      it('while the primary cools down after its 429, the next stream goes straight to the secondary', async () => {
+        const { chat } = streamingChat(e2e.client);
+        e2e.server.script({ kind: 'rate-limit-seconds', retryAfterSeconds: 20, model: 'primary' });
+        await expect(drain(chat.stream('one two three'))).resolves.toEqual({ pieces: words, error: undefined });
+        await expect(drain(chat.stream('one two three'))).resolves.toEqual({ pieces: words, error: undefined });
+        expect(modelsAsked(e2e)).toEqual(['primary', 'secondary', 'secondary']);
+      });
+
+      it('a stream that breaks after its first chunk is neither failed over nor retried: the chunk, then the SDK\'s own error', async () => {
+        const clock = countingClock();
+        const { chat, streamErrors } = streamingChat(e2e.client, { clock, attemptTimeout: 5_000 });
+        e2e.server.script({ kind: 'drop-mid-stream', afterChunks: 1, model: 'primary' });
+        const controller = new AbortController();
+        const pieces: string[] = [];
+        const timersWhileStreaming: number[] = [];
+        const error = await rejectionOf((async () => {
+          for await (const piece of chat.stream('one two three', { signal: controller.signal })) {
+            pieces.push(piece);
+            timersWhileStreaming.push(clock.pending.size);
+          }
+        })());
+        expect(pieces).toEqual(['Echo:']);
+        // The timeouts bound the time to the first chunk only: once it is out, no timer runs.
+        expect(timersWhileStreaming).toEqual([0]);
+        expect(streamErrors).toHaveLength(1);
+        expect(error).toBe(streamErrors[0]);
+        expect(error).toBeInstanceOf(Error);
+        expect(modelsAsked(e2e)).toEqual(['primary']);
+        expect(e2e.retries).toEqual([]);
+        expect(e2e.giveUps).toEqual([]);
+        expect(clock.set()).toBe(2);
+        expect(clock.pending.size).toBe(0);
+        expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+      });
+
+      it('after a failover, a break of the secondary\'s stream after its first chunk reaches the caller as it is', async () => {
+        const { chat, streamErrors } = streamingChat(e2e.client);
+        e2e.server.script({ kind: 'service-unavailable', model: 'primary' }, { kind: 'drop-mid-stream', afterChunks: 2, model: 'secondary' });
+        const { pieces, error } = await drain(chat.stream('one two three'));
+        expect(pieces).toEqual(['Echo:', ' one']);
+        expect(error).toBe(streamErrors[0]);
+        expect(streamErrors).toHaveLength(1);
+        expect(modelsAsked(e2e)).toEqual(['primary', 'secondary']);
+        expect(e2e.retries).toHaveLength(1);
+        expect(e2e.giveUps).toEqual([]);
+      });
     });
   });
 }

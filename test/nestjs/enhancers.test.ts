@@ -11,10 +11,9 @@ import { REQUEST, Reflector } from '@nestjs/core';
 import OpenAI from 'openai';
 import { map, type Observable } from 'rxjs';
 import { Retryable } from 'retryable';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startLocalOpenAIServer, type LocalOpenAIServer } from '../../examples/local-openai-server.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { AppModule } from '../../examples/nestjs/app.module.js';
-import { bootNest, send, type BootedApp } from './nest-harness.js';
+import { send, useNestApp } from './nest-harness.js';
 
 const ROLES = 'roles';
 const Roles = (...roles: string[]) => SetMetadata(ROLES, roles);
@@ -123,40 +122,29 @@ class ConversationController {
   answer() { return this.conversation.answer(); }
 }
 
-let upstream: LocalOpenAIServer;
-let nest: BootedApp;
-
-beforeAll(async () => {
-  upstream = await startLocalOpenAIServer();
-});
-afterAll(async () => {
-  await upstream.close();
-});
-beforeEach(async () => {
-  upstream.reset();
+beforeEach(() => {
   attempts = 0;
   attemptsSeen.length = 0;
   beforeFirstAttempt = undefined;
   RolesGuard.seen.length = 0;
   EnvelopeInterceptor.calls = 0;
+});
+const booted = useNestApp((upstreamUrl) => {
   @Module({
-    imports: [AppModule.forRoot({ openai: { baseURL: upstream.url, apiKey: 'test' }, retry: { initialDelay: 10 } })],
+    imports: [AppModule.forRoot({ openai: { baseURL: upstreamUrl, apiKey: 'test' }, retry: { initialDelay: 10 } })],
     controllers: [EnhancedController, ConversationController],
     providers: [RolesGuard, EnvelopeInterceptor, ConversationService],
   })
   class TestModule {}
-  nest = await bootNest(TestModule);
-});
-afterEach(async () => {
-  await nest.app.close();
+  return TestModule;
 });
 
-const statuses = () => upstream.requests.map((request) => request.status);
+const statuses = () => booted.upstream.requests.map((request) => request.status);
 
 describe.each(['top', 'middle', 'bottom'] as const)('@Retryable at the %s of the decorator stack', (route) => {
   it('routes, passes the guard, retries inside one interceptor call and keeps @HttpCode', async () => {
-    upstream.script({ kind: 'service-unavailable' }, { kind: 'rate-limit', retryAfterMs: 20 });
-    const answer = await send(`${nest.url}/enhanced/${route}`, { body: {}, headers: { 'x-role': 'admin' } });
+    booted.upstream.script({ kind: 'service-unavailable' }, { kind: 'rate-limit', retryAfterMs: 20 });
+    const answer = await send(`${booted.nest.url}/enhanced/${route}`, { body: {}, headers: { 'x-role': 'admin' } });
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ data: { reply: `Echo: ${route}` }, envelope: true });
     expect(statuses()).toEqual([503, 429, 200]);
@@ -166,13 +154,13 @@ describe.each(['top', 'middle', 'bottom'] as const)('@Retryable at the %s of the
   });
 
   it('the guard reads @SetMetadata through Reflector and turns a request away before any upstream call', async () => {
-    const answer = await send(`${nest.url}/enhanced/${route}`, { body: {}, headers: { 'x-role': 'guest' } });
+    const answer = await send(`${booted.nest.url}/enhanced/${route}`, { body: {}, headers: { 'x-role': 'guest' } });
     expect(answer.status).toBe(403);
     expect(answer.body).toEqual({ statusCode: 403, message: 'Forbidden resource', error: 'Forbidden' });
-    expect(upstream.requestCount).toBe(0);
+    expect(booted.upstream.requestCount).toBe(0);
     expect(attempts).toBe(0);
     expect(RolesGuard.seen).toEqual([['admin']]);
-    expect(nest.app.get(Reflector).get(ROLES, EnhancedController.prototype[route])).toEqual(['admin']);
+    expect(booted.nest.app.get(Reflector).get(ROLES, EnhancedController.prototype[route])).toEqual(['admin']);
   });
 });
 
@@ -187,11 +175,11 @@ describe('a request-scoped provider with a @Retryable method', () => {
       if (++arrived === 2) release();
       return bothArrived;
     };
-    upstream.script({ kind: 'rate-limit', retryAfterMs: 50 }, { kind: 'rate-limit', retryAfterMs: 50 });
+    booted.upstream.script({ kind: 'rate-limit', retryAfterMs: 50 }, { kind: 'rate-limit', retryAfterMs: 50 });
     const before = ConversationService.created;
     const [alice, bob] = await Promise.all([
-      send(`${nest.url}/conversation`, { body: {}, headers: { 'x-user': 'alice' } }),
-      send(`${nest.url}/conversation`, { body: {}, headers: { 'x-user': 'bob' } }),
+      send(`${booted.nest.url}/conversation`, { body: {}, headers: { 'x-user': 'alice' } }),
+      send(`${booted.nest.url}/conversation`, { body: {}, headers: { 'x-user': 'bob' } }),
     ]);
 
     expect(alice.status).toBe(200);
@@ -208,14 +196,14 @@ describe('a request-scoped provider with a @Retryable method', () => {
     expect(selves('bob')).toHaveLength(2);
     expect(selves('bob')[1]).toBe(selves('bob')[0]);
     expect(selves('bob')[0]).not.toBe(selves('alice')[0]);
-    expect(upstream.requests.map((request) => (request.body as { messages: { content: string }[] }).messages[0]!.content).sort())
+    expect(booted.upstream.requests.map((request) => (request.body as { messages: { content: string }[] }).messages[0]!.content).sort())
       .toEqual(['alice', 'alice', 'bob', 'bob']);
   });
 
   it('leaks no state into the next request', async () => {
-    upstream.script({ kind: 'server-error' });
-    const first = await send(`${nest.url}/conversation`, { body: {}, headers: { 'x-user': 'carol' } });
-    const second = await send(`${nest.url}/conversation`, { body: {}, headers: { 'x-user': 'dave' } });
+    booted.upstream.script({ kind: 'server-error' });
+    const first = await send(`${booted.nest.url}/conversation`, { body: {}, headers: { 'x-user': 'carol' } });
+    const second = await send(`${booted.nest.url}/conversation`, { body: {}, headers: { 'x-user': 'dave' } });
     expect(first.body).toMatchObject({ user: 'carol', attempts: 2 });
     expect(second.body).toMatchObject({ user: 'dave', attempts: 1 });
     expect((second.body as { instance: number }).instance).toBe((first.body as { instance: number }).instance + 1);

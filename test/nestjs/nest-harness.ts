@@ -2,6 +2,8 @@
 import 'reflect-metadata';
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { startLocalOpenAIServer, type LocalOpenAIServer } from '../../examples/local-openai-server.js';
 
 export interface LogLine {
   level: 'log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal';
@@ -43,6 +45,36 @@ export async function bootNest(module: unknown): Promise<BootedApp> {
   await app.listen(0, '127.0.0.1');
   const url = await app.getUrl();
   return { app, url, logger };
+}
+
+export interface NestAgainstLocalServer {
+  /** The local OpenAI-compatible server: one for the file, emptied before each test. */
+  upstream: LocalOpenAIServer;
+  /** The running test's own Nest application. */
+  nest: BootedApp;
+}
+
+/**
+ * Registers a test file's hooks: one local server for the file, reset before each test, and before
+ * each test a Nest application booted from `module(upstreamUrl)`, closed after it. Returns their
+ * state, refreshed before each test.
+ */
+export function useNestApp(module: (upstreamUrl: string) => unknown): NestAgainstLocalServer {
+  const state = {} as NestAgainstLocalServer;
+  beforeAll(async () => {
+    state.upstream = await startLocalOpenAIServer();
+  });
+  afterAll(async () => {
+    await state.upstream.close();
+  });
+  beforeEach(async () => {
+    state.upstream.reset();
+    state.nest = await bootNest(module(state.upstream.url));
+  });
+  afterEach(async () => {
+    await state.nest.app.close();
+  });
+  return state;
 }
 
 /** Sends JSON (or nothing) and reads the answer back as status, headers and parsed body. */
