@@ -1,12 +1,12 @@
 /**
  * Failover over real HTTP: the real SDK, one local server and two models on it ("primary" and
- * "secondary"); faults are scripted per model. Waits are real but short (cool-downs of 400 ms).
+ * "secondary"), faults scripted per model; and two servers, a target per SDK client. Waits are real but short (cool-downs of 400 ms).
  */
 import { getEventListeners } from 'node:events';
 import type OpenAI from 'openai';
 import { currentAttempt, retry, Retryable, Upstream, type RetryOptions } from 'retryable';
-import { describe, expect, it } from 'vitest';
-import type { Fault } from '../../examples/local-openai-server.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startLocalOpenAIServer, type Fault, type LocalOpenAIServer } from '../../examples/local-openai-server.js';
 import { drain, rejectionOf, useChatService, type E2E } from './harness.js';
 import { sdksUnderTest } from './sdks.js';
 
@@ -144,6 +144,51 @@ for (const [sdkName, OpenAI] of sdksUnderTest) {
       expect(seen).toEqual([e2e.sdkErrors().at(-1)]);
       expect(seen[0]).toBe(e2e.sdkErrors().at(-1));
       expect(modelsAsked(e2e)).toEqual(['primary', 'secondary', 'primary', 'secondary']);
+    });
+
+    describe('two deployments: a target per SDK client, each on its own server', () => {
+      let other: LocalOpenAIServer;
+      beforeAll(async () => { other = await startLocalOpenAIServer(); });
+      afterAll(async () => { await other.close(); });
+      beforeEach(() => { other.reset(); });
+
+      /** Targets that carry the client to call: the harness's server first, `other` second. */
+      const deployments = () => {
+        const second = new OpenAI({ baseURL: other.url, apiKey: 'other-key', maxRetries: 0 });
+        return [new Upstream({ name: 'first', target: e2e.client }), new Upstream({ name: 'second', target: second })];
+      };
+      const askDeployment = (options: RetryOptions) => retry(async ({ signal, target }) => {
+        const completion = await (target as OpenAI).chat.completions.create({ model: 'local-model', messages: [{ role: 'user', content: 'hi' }] }, { signal });
+        return completion.choices[0]!.message.content;
+      }, options);
+
+      it('the first answers 429 "retry after 20 s": every call goes to the second server, the first sees one request', async () => {
+        const options = { targets: deployments() };
+        e2e.server.script({ kind: 'rate-limit-seconds', retryAfterSeconds: 20 });
+        for (let i = 0; i < 5; i++) await expect(askDeployment(options)).resolves.toBe('Echo: hi');
+        expect(e2e.server.requests).toHaveLength(1);
+        expect(other.requests).toHaveLength(5);
+        expect(e2e.retries).toHaveLength(1);
+        expect(e2e.retries[0]!.error).toBe(e2e.sdkErrors()[0]);
+      });
+
+      it('both servers down: the caller gets the second client\'s own error of the last attempt', async () => {
+        e2e.server.script(...Array.from({ length: 4 }, (): Fault => ({ kind: 'server-error' })));
+        other.script(...Array.from({ length: 4 }, (): Fault => ({ kind: 'server-error' })));
+        const thrown: unknown[] = [];
+        const error = await rejectionOf(retry(async ({ signal, target }) => {
+          try {
+            return await (target as OpenAI).chat.completions.create({ model: 'local-model', messages: [{ role: 'user', content: 'hi' }] }, { signal });
+          } catch (sdkError) {
+            thrown.push(sdkError);
+            throw sdkError;
+          }
+        }, { targets: deployments(), maxRetries: 3 }));
+        expect(thrown).toHaveLength(4);
+        expect(error).toBe(thrown[3]);
+        expect(error).toBeInstanceOf(OpenAI.InternalServerError);
+        expect([e2e.server.requests.length, other.requests.length]).toEqual([2, 2]);
+      });
     });
 
     describe('streams (an async generator method with targets)', () => {
