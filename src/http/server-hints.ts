@@ -18,7 +18,9 @@ function headersOf(error: object): HeaderBag | undefined {
 export function responseHeadersOf(error: unknown): HeaderBag | undefined {
   try {
     return findInCauseChain(error, headersOf);
-  } catch {
+  }
+  // Stryker disable next-line BlockStatement: an empty catch returns undefined too
+  catch {
     return undefined;
   }
 }
@@ -31,7 +33,9 @@ export function responseHeadersOf(error: unknown): HeaderBag | undefined {
 export function readHeader(error: unknown, name: string): string | undefined {
   try {
     return findInCauseChain(error, (link) => readOwnHeader(link, name));
-  } catch {
+  }
+  // Stryker disable next-line BlockStatement: an empty catch returns undefined too
+  catch {
     return undefined;
   }
 }
@@ -39,6 +43,7 @@ export function readHeader(error: unknown, name: string): string | undefined {
 function readOwnHeader(error: object, name: string): string | undefined {
   try {
     const headers = headersOf(error);
+    // Stryker disable next-line ConditionalExpression: without it, `undefined.get` throws and the catch returns undefined too
     if (headers === undefined) return undefined;
     if (typeof headers.get === 'function') return (headers.get as (n: string) => string | null)(name) ?? undefined;
     let value = (headers as Record<string, unknown>)[name];
@@ -48,7 +53,9 @@ function readOwnHeader(error: object, name: string): string | undefined {
     }
     if (Array.isArray(value)) value = value[0];
     return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
-  } catch {
+  }
+  // Stryker disable next-line BlockStatement: an empty catch returns undefined too
+  catch {
     return undefined;
   }
 }
@@ -61,6 +68,7 @@ const DECIMAL = /^\s*\d+(?:\.\d+)?\s*$/;
  */
 export function retryAfterMs(error: unknown, now: number = Date.now()): number | undefined {
   const milliseconds = readHeader(error, 'retry-after-ms');
+  // Stryker disable next-line ConditionalExpression: DECIMAL.test(undefined) tests the text "undefined": false
   if (milliseconds !== undefined && DECIMAL.test(milliseconds)) return Number(milliseconds);
   const retryAfter = readHeader(error, 'retry-after');
   if (retryAfter === undefined) return undefined;
@@ -100,6 +108,7 @@ export function parseGoDuration(text: string): number | undefined {
   while (GO_PART.lastIndex < trimmed.length) {
     const start = GO_PART.lastIndex;
     const part = GO_PART.exec(trimmed);
+    // Stryker disable next-line ConditionalExpression: GO_PART is sticky, so a match always starts at lastIndex
     if (part === null || part.index !== start) return undefined;
     total += Number(part[1]) * GO_UNITS[part[2]!]!;
   }
@@ -118,6 +127,7 @@ export function rateLimitResetMs(error: unknown): number | undefined {
     if (readHeader(error, `x-ratelimit-remaining-${limit}`)?.trim() !== '0') continue;
     const reset = readHeader(error, `x-ratelimit-reset-${limit}`);
     const ms = reset === undefined ? undefined : parseGoDuration(reset);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: an undefined ms only sets an undefined longest again (`undefined > n` is false); an equal ms changes nothing
     if (ms !== undefined && (longest === undefined || ms > longest)) longest = ms;
   }
   return longest;

@@ -58,6 +58,7 @@ export function hintSpreadShare(retry: number): number {
  * never exceeds `maxDelay`.
  */
 export function delayAfterServerHint(schedule: BackoffSchedule, retry: number, floor: number, random: () => number): number {
+  // Stryker disable next-line EqualityOperator: at floor === maxDelay the spread below is 0, so `>` gives maxDelay too
   if (floor >= schedule.maxDelay) return schedule.maxDelay;
   if (schedule.jitter === 'none') return floor;
   const spread = Math.min(exponentialDelay(schedule, retry), schedule.maxDelay - floor, hintSpreadShare(retry) * floor);

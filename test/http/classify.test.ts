@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import OpenAI from 'openai';
 import OpenAI4 from 'openai4';
 import { describe, expect, it } from 'vitest';
-import { isRateLimitError, isRetryableError } from '../../src/http/classify.js';
+import { className, isRateLimitError, isRetryableError } from '../../src/http/classify.js';
 
 const withStatus = (status: number, fields: Record<string, unknown> = {}) => Object.assign(new Error(`HTTP ${status}`), { status }, fields);
 const withCode = (code: string, fields: Record<string, unknown> = {}) => Object.assign(new Error(code), { code }, fields);
@@ -383,5 +383,13 @@ describe('isRateLimitError', () => {
   it('is false, not undefined and without throwing, when a getter it needs throws', () => {
     const hostile = Object.defineProperty(new Error('x'), 'status', { get() { throw new Error('getter'); } });
     expect(isRateLimitError(hostile)).toBe(false);
+  });
+});
+
+describe('className', () => {
+  it('is the constructor\'s name when that is a string, else undefined', () => {
+    expect(className(new TypeError('x'))).toBe('TypeError');
+    expect(className(Object.create(null) as object)).toBeUndefined();
+    expect(className({ constructor: { name: 42 } })).toBeUndefined();
   });
 });

@@ -17,6 +17,10 @@ describe('shouldFailOver: the default failoverIf', () => {
     const quota = new OpenAI.RateLimitError(429, { code: 'insufficient_quota', type: 'insufficient_quota', message: 'quota' }, 'quota', new Headers());
     expect(shouldFailOver(quota)).toBe(true);
     expect(shouldFailOver(new Error('wrapped', { cause: quota }))).toBe(true);
+    // Not only as a 429 (which fails over anyway): a gateway may send it as a 402 or 403.
+    expect(shouldFailOver(withStatus(402, { code: 'insufficient_quota' }))).toBe(true);
+    expect(shouldFailOver(withStatus(403, { error: { type: 'insufficient_quota' } }))).toBe(true);
+    expect(shouldFailOver(withStatus(402))).toBe(false);
   });
 
   it('fails over on a 400 context_length_exceeded: a model with a longer context may serve it', () => {

@@ -25,10 +25,16 @@ describe('failureKind: what a failure says about the upstream', () => {
     expect(failureKind(new OpenAI.APIConnectionTimeoutError(), false)).toBe('network');
   });
 
+  it('openai\'s connection error is "network" whatever its cause says: null, or an error with no code and no cause', () => {
+    expect(failureKind(Object.assign(new OpenAI.APIConnectionError({ message: 'refused' }), { cause: null }), false)).toBe('network');
+    expect(failureKind(new OpenAI.APIConnectionError({ message: 'refused', cause: new Error('socket hang up') }), false)).toBe('network');
+  });
+
   it('anything else, a non-object, or an error whose fields throw, is "other"', () => {
     expect(failureKind(new Error('plain'), false)).toBe('other');
     expect(failureKind('text', false)).toBe('other');
     expect(failureKind(null, false)).toBe('other');
+    expect(failureKind(Object.assign(() => {}, { code: 'ECONNRESET' }), false)).toBe('other');
     expect(failureKind(hostile(), false)).toBe('other');
   });
 });

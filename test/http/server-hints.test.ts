@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseGoDuration, rateLimitResetMs, readHeader, retryAfterMs } from '../../src/http/server-hints.js';
+import { parseGoDuration, rateLimitResetMs, readHeader, responseHeadersOf, retryAfterMs } from '../../src/http/server-hints.js';
 
 const NOW = Date.UTC(2030, 0, 15, 12, 0, 0, 0);
 
@@ -254,6 +254,26 @@ describe('readHeader', () => {
     expect(readHeader({ headers: new Headers({ 'X-Should-Retry': 'false' }) }, 'x-should-retry')).toBe('false');
     expect(readHeader({ headers: { 'x-count': 7 } }, 'x-count')).toBe('7');
     expect(readHeader({ headers: { other: '1' } }, 'x-should-retry')).toBeUndefined();
+  });
+
+  it('finds a header only under its own name, even next to a header named "undefined"', () => {
+    expect(readHeader({ headers: { undefined: '7' } }, 'retry-after')).toBeUndefined();
+  });
+});
+
+describe('responseHeadersOf', () => {
+  const headers = { 'retry-after': '1' };
+
+  it('gives the headers as they are, of the error or of its nearest cause that has them', () => {
+    expect(responseHeadersOf({ headers })).toBe(headers);
+    expect(responseHeadersOf({ response: { headers } })).toBe(headers);
+    expect(responseHeadersOf(new Error('wrapped', { cause: { headers } }))).toBe(headers);
+    expect(responseHeadersOf(new Error('plain'))).toBeUndefined();
+  });
+
+  it('passes over headers that are not an object, to the cause', () => {
+    expect(responseHeadersOf({ response: { headers: null }, cause: { headers } })).toBe(headers);
+    expect(responseHeadersOf({ headers: 'retry-after: 1', cause: { headers } })).toBe(headers);
   });
 });
 

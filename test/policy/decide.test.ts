@@ -28,6 +28,11 @@ describe('planRetry: the call\'s own answer', () => {
     const exhausted = httpError(429, { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '5s' });
     expect(planRetry(policy, failed({ error: exhausted }), half)).toEqual({ retry: true, delay: 5500, serverHint: 5000, firmHint: undefined, reason: 'server-hint' });
   });
+
+  it('a failover goes at once, for the reason "failover"; the failed target\'s hint is reported, not waited for', () => {
+    expect(planRetry(policy, failed({ failover: true, error: httpError(429, { 'retry-after': '5' }) }), half))
+      .toEqual({ retry: true, delay: 0, serverHint: 5000, firmHint: undefined, reason: 'failover' });
+  });
 });
 
 describe('decide: the coordinator\'s word and the limits that hold whatever anyone said', () => {
@@ -35,6 +40,19 @@ describe('decide: the coordinator\'s word and the limits that hold whatever anyo
     const plan = planRetry(policy, failed(), () => 0.3333);
     expect(decide(policy, plan, { refuse: 'paced' }, failed())).toEqual({ retry: false, reason: 'paced' });
     expect(decide(policy, plan, undefined, failed())).toMatchObject({ retry: true, delay: 667, reason: 'backoff' });
+  });
+
+  it('a plan that gives up is the decision as it is: no coordinator\'s refusal replaces its reason', () => {
+    const gaveUp = planRetry(policy, failed({ retryable: false }), half);
+    expect(decide(policy, gaveUp, undefined, failed())).toStrictEqual({ retry: false, reason: 'not-retryable' });
+    expect(decide(policy, gaveUp, { refuse: 'paced' }, failed())).toStrictEqual({ retry: false, reason: 'not-retryable' });
+  });
+
+  it('the reason is the plan\'s unless the coordinator made the wait longer than planned', () => {
+    const plan = planRetry(policy, failed(), half); // 750 ms of backoff
+    expect(decide(policy, plan, { wait: 500, reason: 'paced' }, failed())).toMatchObject({ delay: 500, reason: 'backoff' });
+    expect(decide(policy, plan, { wait: 750, reason: 'paced' }, failed())).toMatchObject({ delay: 750, reason: 'backoff' });
+    expect(decide(policy, plan, { wait: 751, reason: 'paced' }, failed())).toMatchObject({ delay: 751, reason: 'paced' });
   });
 
   it('property: never below the firm hint, never above maxDelay, always ending before the deadline, in whole ms', () => {
@@ -68,6 +86,12 @@ describe('patience and the longest wait', () => {
     const capped = resolvePolicy({ maxRetries: 1e9, maxDelay: 2000, upstream: false }, {}, 'decide');
     expect(patience(capped, 1, 0, Infinity)).toBe(1000 + (1e9 - 1) * 2000);
     expect(patience(resolvePolicy({ initialDelay: 0, upstream: false }, {}, 'decide'), 1, 0, Infinity)).toBe(0);
+  });
+
+  it('patience with no initial delay stops at the first retry, however many retries are allowed', () => {
+    // Counting the zero waits one by one would not end: maxRetries need only be an integer without a timeout.
+    const noWait = resolvePolicy({ initialDelay: 0, maxRetries: Number.MAX_SAFE_INTEGER, upstream: false }, {}, 'decide');
+    expect(patience(noWait, 1, 0, Infinity)).toBe(0);
   });
 
   it('the longest single wait is maxDelay, or what is left before the deadline', () => {
