@@ -108,21 +108,25 @@ let builtFirstAttempt: Attempt | undefined;
  * Calls `fn` as the first attempt of a call, building its context only if the code asks for it
  * through `currentAttempt()`: most first attempts succeed without looking, and the allocation would
  * be a tenth of the happy path. Right after it returns, `takeFirstAttempt()` hands over that
- * context, so a retry decision sees the very object the method saw.
+ * context, so a retry decision sees the very object the method saw. A method that throws
+ * synchronously fails its attempt as a rejection would.
  */
 export function runFirstAttempt(maxRetries: number, callerSignal: AbortSignal | undefined, fn: Function, thisArg: unknown, args: readonly unknown[]): unknown {
   const { running, firstAttemptMaxRetries, firstAttemptSignal } = shared;
   shared.running = undefined;
   shared.firstAttemptMaxRetries = maxRetries;
   shared.firstAttemptSignal = callerSignal;
+  let result: unknown;
   try {
-    return fn.apply(thisArg, args);
-  } finally {
-    builtFirstAttempt = shared.running;
-    shared.running = running;
-    shared.firstAttemptMaxRetries = firstAttemptMaxRetries;
-    shared.firstAttemptSignal = firstAttemptSignal;
+    result = invoke(fn, thisArg, args);
+  } catch (error) {
+    result = Promise.reject(error);
   }
+  builtFirstAttempt = shared.running;
+  shared.running = running;
+  shared.firstAttemptMaxRetries = firstAttemptMaxRetries;
+  shared.firstAttemptSignal = firstAttemptSignal;
+  return result;
 }
 
 /** The context `runFirstAttempt` built, if any; read it at once, before any other call runs. */
@@ -137,9 +141,23 @@ export function runInAttempt(attempt: Attempt, fn: Function, thisArg: unknown, a
   const outer = shared.running;
   shared.running = attempt;
   try {
-    return fn.apply(thisArg, args);
+    return invoke(fn, thisArg, args);
   } finally {
     shared.running = outer;
+  }
+}
+
+/**
+ * `fn.apply(thisArg, args)`, with short argument lists passed one by one. `apply` with an array the
+ * engine keeps (for a retry) copies it onto the stack in a builtin, and V8 cannot inline the method
+ * through it; the direct calls cost a tenth of the happy path less.
+ */
+function invoke(fn: Function, thisArg: unknown, args: readonly unknown[]): unknown {
+  switch (args.length) {
+    case 0: return fn.call(thisArg);
+    case 1: return fn.call(thisArg, args[0]);
+    case 2: return fn.call(thisArg, args[0], args[1]);
+    default: return fn.apply(thisArg, args);
   }
 }
 

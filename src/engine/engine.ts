@@ -32,33 +32,38 @@ export function callWithRetry(
   args: readonly unknown[],
   callerSignal: AbortSignal | undefined,
 ): Promise<unknown> {
-  const { upstream: coordinator } = policy;
   // Aborted before it began: the engine never takes charge, so no hook runs and nothing is held.
   if (callerSignal?.aborted) return Promise.reject(callerSignal.reason);
   const observer = openTelemetryRegistrations() && observeCall(policy, labelText(label, thisArg));
-  if (observer !== undefined || policy.watchFromStart || policy.retryOnResult !== undefined || (coordinator !== undefined && !coordinator.calm)) {
+  if (observer !== undefined || watchedFromStart(policy)) {
     return new RetryingCall(policy, label, fn, thisArg, args, callerSignal, observer).run(undefined, undefined);
   }
-  let result: unknown;
-  try {
-    result = runFirstAttempt(policy.maxRetries, callerSignal, fn, thisArg, args);
-  } catch (error) {
-    result = Promise.reject(error);
-  }
+  const result = runFirstAttempt(policy.maxRetries, callerSignal, fn, thisArg, args);
   const attempt = takeFirstAttempt();
-  if (!isPromiseLike(result)) return Promise.reject(notAPromise(label, fn, thisArg, result));
-  const promise = asPromise(result);
-  if (attempt?.following) promise.then(() => attempt.release(), () => attempt.release());
-  return promise.then(policy.passSuccess, (error: unknown) =>
-    new RetryingCall(policy, label, fn, thisArg, args, callerSignal).run(attempt ?? new Attempt(1, policy.maxRetries, callerSignal), error));
+  // A promise is tested for alone: when V8 inlines the method, it knows the answer.
+  if (attempt !== undefined || !(result instanceof Promise)) return settleFirstAttempt(policy, label, fn, thisArg, args, callerSignal, result, attempt);
+  return result.then(policy.passSuccess, retryAfterFailure(policy, label, fn, thisArg, args, callerSignal, undefined));
 }
 
 /**
- * A promise passes through as it is; another thenable is adopted, so the caller always gets a
- * Promise. (`Promise.resolve` alone would do, but its constructor check costs a tenth of the happy path.)
+ * The rarer ends of a first attempt on the fast path: the method asked for its context, or returned
+ * another thenable (adopted, so the caller always gets a Promise) or no promise at all.
  */
-function asPromise(thenable: PromiseLike<unknown>): Promise<unknown> {
-  return thenable instanceof Promise ? thenable : Promise.resolve(thenable);
+function settleFirstAttempt(policy: RetryPolicy, label: MethodLabel, fn: Function, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined, result: unknown, attempt: Attempt | undefined): Promise<unknown> {
+  const promise = result instanceof Promise ? result : isPromiseLike(result) ? Promise.resolve(result) : undefined;
+  if (promise === undefined) return Promise.reject(notAPromise(label, fn, thisArg, result));
+  if (attempt?.following) promise.then(() => attempt.release(), () => attempt.release());
+  return promise.then(policy.passSuccess, retryAfterFailure(policy, label, fn, thisArg, args, callerSignal, attempt));
+}
+
+/** After a first attempt fails on the fast path, the call goes on in a `RetryingCall`. */
+function retryAfterFailure(policy: RetryPolicy, label: MethodLabel, fn: Function, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined, attempt: Attempt | undefined) {
+  return (error: unknown) => new RetryingCall(policy, label, fn, thisArg, args, callerSignal).run(attempt ?? new Attempt(1, policy.maxRetries, callerSignal), error);
+}
+
+/** Timers, `retryOnResult` or a busy coordinator must watch the call from its first attempt. */
+function watchedFromStart({ watchFromStart, retryOnResult, upstream }: RetryPolicy): boolean {
+  return watchFromStart || retryOnResult !== undefined || (upstream !== undefined && !upstream.calm);
 }
 
 function labelText(label: MethodLabel, thisArg: unknown): string {
