@@ -110,3 +110,11 @@ export function summarisePaired(processes: readonly (readonly PairedSamples[])[]
     };
   });
 }
+
+/**
+ * `subject` as a multiple of `base`, both from the same processes: each process's median ratio to
+ * the baseline divided by the other's, then the median and range of those quotients.
+ */
+export function relativeSpread(subject: PairedSummary, base: PairedSummary): Spread {
+  return spreadOf(subject.ratioPerProcess.map((ratio, index) => ratio / base.ratioPerProcess[index]!));
+}
