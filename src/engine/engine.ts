@@ -60,7 +60,7 @@ function firstAttempt(policy: RetryPolicy, label: MethodLabel, fn: Function, thi
   const attempt = takeFirstAttempt();
   // A promise is tested for alone: when V8 inlines the method, it knows the answer.
   if (attempt !== undefined || !(result instanceof Promise)) return settleFirstAttempt(policy, label, fn, thisArg, args, callerSignal, result, attempt);
-  return result.then(policy.passSuccess, retryAfterFailure(policy, label, fn, thisArg, args, callerSignal, undefined));
+  return result.then(policy.passSuccess, retryAfterFailure(policy, label, fn, thisArg, args, callerSignal));
 }
 
 /**
@@ -70,13 +70,17 @@ function firstAttempt(policy: RetryPolicy, label: MethodLabel, fn: Function, thi
 function settleFirstAttempt(policy: RetryPolicy, label: MethodLabel, fn: Function, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined, result: unknown, attempt: Attempt | undefined): Promise<unknown> {
   const promise = result instanceof Promise ? result : isPromiseLike(result) ? Promise.resolve(result) : undefined;
   if (promise === undefined) return Promise.reject(notAPromise(label, fn, thisArg, result));
-  if (attempt?.following) promise.then(() => attempt.release(), () => attempt.release());
-  return promise.then(policy.passSuccess, retryAfterFailure(policy, label, fn, thisArg, args, callerSignal, attempt));
+  if (attempt === undefined) return promise.then(policy.passSuccess, retryAfterFailure(policy, label, fn, thisArg, args, callerSignal));
+  if (attempt.following) promise.then(() => attempt.release(), () => attempt.release());
+  return promise.then(policy.passSuccess, (error: unknown) => new RetryingCall(policy, label, fn, thisArg, args, callerSignal).run(attempt, error));
 }
 
-/** After a first attempt fails on the fast path, the call goes on in a `RetryingCall`. */
-function retryAfterFailure(policy: RetryPolicy, label: MethodLabel, fn: Function, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined, attempt: Attempt | undefined) {
-  return (error: unknown) => new RetryingCall(policy, label, fn, thisArg, args, callerSignal).run(attempt ?? new Attempt(1, policy.maxRetries, callerSignal), error);
+/**
+ * After a first attempt fails on the fast path, the call goes on in a `RetryingCall`. The closure
+ * keeps only what that needs: each variable it holds is allocated on every call.
+ */
+function retryAfterFailure(policy: RetryPolicy, label: MethodLabel, fn: Function, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined) {
+  return (error: unknown) => new RetryingCall(policy, label, fn, thisArg, args, callerSignal).run(new Attempt(1, policy.maxRetries, callerSignal), error);
 }
 
 function labelText(label: MethodLabel, thisArg: unknown): string {
