@@ -18,7 +18,8 @@ import { runMatrix } from './matrix/parallel.js';
 import type { FamilyResult } from './matrix/run-matrix.js';
 import { contentionPeers } from './peers.js';
 import { contentionSeeds, pairedTimingPlan, processCount } from './plan.js';
-import { contentionTable, heapTable, machineLine, pairedTable, type Machine } from './report.js';
+import { contentionTable, floorTable, heapTable, machineLine, pairedTable, type Machine } from './report.js';
+import { happyPathNames } from './happy-path.js';
 
 // The compiled file runs from .bench-build/bench/, the results belong in the source tree.
 const resultsFile = fileURLToPath(new URL('../../bench/results/latest.json', import.meta.url));
@@ -63,7 +64,15 @@ console.log(
     '',
     machineLine(machine, date),
     '',
-    ...section(sectionsRun('happy-path'), ['### Happy path: the first attempt succeeds', '', pairedTable(happyPath, 'bare `await fn()`', processCount)]),
+    ...section(sectionsRun('happy-path'), [
+      '### Happy path: the first attempt succeeds',
+      '',
+      pairedTable(happyPath, 'bare `await fn()`', processCount),
+      '',
+      'Against the floors, process by process (each ratio to the bare loop divided by the floor\'s from the same process):',
+      '',
+      floorTable(happyPath, [happyPathNames.decorated, 'retry()', 'naive loop'], [['floor', happyPathNames.floor], ['floor with a per-call closure', happyPathNames.floorWithClosure]]),
+    ]),
     ...section(sectionsRun('als-cost'), [
       '### AsyncLocalStorage on plain promise code (why the library avoids it)',
       '',

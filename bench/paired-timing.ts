@@ -35,11 +35,21 @@ export interface PairedTimingPlan {
 // batch before it (which would charge a wasteful subject's GC to the baseline next to it).
 const collectGarbage = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
+/**
+ * With `BENCH_CLOCK=cpu`, a batch is timed by the CPU time the process spent on it rather than by
+ * the wall clock: on a machine shared with other work, time spent descheduled then counts for
+ * neither side of a pair. (Helper threads' CPU time, GC and compilers, counts in.)
+ */
+const cpuClock = process.env['BENCH_CLOCK'] === 'cpu';
+const nowNs = cpuClock
+  ? () => { const { user, system } = process.cpuUsage(); return (user + system) * 1000; }
+  : () => Number(process.hrtime.bigint());
+
 export async function nsPerOp(loop: BatchLoop, n: number): Promise<number> {
   collectGarbage();
-  const start = process.hrtime.bigint();
+  const start = nowNs();
   await loop(n);
-  return Number(process.hrtime.bigint() - start) / n;
+  return (nowNs() - start) / n;
 }
 
 export async function timePaired(
@@ -109,4 +119,12 @@ export function summarisePaired(processes: readonly (readonly PairedSamples[])[]
       ratioPerProcess,
     };
   });
+}
+
+/**
+ * `subject` as a multiple of `base`, both from the same processes: each process's median ratio to
+ * the baseline divided by the other's, then the median and range of those quotients.
+ */
+export function relativeSpread(subject: PairedSummary, base: PairedSummary): Spread {
+  return spreadOf(subject.ratioPerProcess.map((ratio, index) => ratio / base.ratioPerProcess[index]!));
 }

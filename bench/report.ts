@@ -1,7 +1,7 @@
 /** Turns results into the markdown tables `npm run bench` prints. Formatting only, no maths. */
 import type { ContentionRow, Scenario } from './contention.js';
 import type { HeapGrowth } from './heap-growth.js';
-import type { PairedSummary } from './paired-timing.js';
+import { relativeSpread, type PairedSummary } from './paired-timing.js';
 import type { Spread } from './stats.js';
 
 export interface Machine {
@@ -38,6 +38,23 @@ export function pairedTable(summaries: readonly PairedSummary[], baselineLabel: 
     '',
     'The ratio is the figure to compare: each subject batch is timed next to a baseline batch, so it holds across machines and load better than ns/op does.',
   ].join('\n');
+}
+
+/** Each subject as a multiple of each floor (`[column label, subject name]`), process by process (see `relativeSpread`). */
+export function floorTable(summaries: readonly PairedSummary[], subjects: readonly string[], floors: readonly (readonly [string, string])[]): string {
+  const find = (name: string) => summaries.find((summary) => summary.name === name);
+  const rows = subjects.flatMap((name) => {
+    const subject = find(name);
+    if (subject === undefined) return [];
+    const cells = floors.flatMap(([, floorName]) => {
+      const floor = find(floorName);
+      if (floor === undefined) return ['—', '—'];
+      const spread = relativeSpread(subject, floor);
+      return [times(spread.median), range(spread, times)];
+    });
+    return [[name, ...cells]];
+  });
+  return table(['Subject', ...floors.flatMap(([label]) => [`× ${label} (median)`, 'range'])], rows);
 }
 
 export function heapTable(growth: readonly HeapGrowth[]): string {

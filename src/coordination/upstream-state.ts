@@ -120,6 +120,21 @@ export function recordSuccess(state: UpstreamState, now: number): void {
   state.rate = Math.max(state.rate, Math.min(grown, 2 * servedInLastSecond(state, now) + 1));
 }
 
+/**
+ * `count` successes at `now`, as `count` calls of `recordSuccess` would record them. Only while
+ * contended does each one change more than the count (the rate grows with each), so a calm fold of
+ * many successes costs one step, not one per success.
+ */
+export function recordSuccesses(state: UpstreamState, now: number, count: number): void {
+  if (count === 0) return;
+  if (now < state.busyUntil) {
+    for (let i = 0; i < count; i++) recordSuccess(state, now);
+    return;
+  }
+  recordSuccess(state, now);
+  state.windowSuccesses += count - 1;
+}
+
 export function recordFailure(state: UpstreamState, outcome: AttemptOutcome): void {
   const { now, failure, firmHint, attempt } = outcome;
   rollWindow(state, now);

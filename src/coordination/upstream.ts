@@ -1,7 +1,7 @@
 import type { AdmissionRequest, AttemptOutcome, Coordinator, CoordinatorAnswer, RetryRequest } from './coordinator.js';
 import { hear, type Booking, type Heard } from './admission.js';
 import { MemoryStore, type Transition, type UpstreamStore } from './upstream-store.js';
-import { admitAttempt, isCalm, recordFailure, recordSuccess, scheduleRetry } from './upstream-state.js';
+import { admitAttempt, isCalm, recordFailure, recordSuccess, recordSuccesses, scheduleRetry } from './upstream-state.js';
 import { CreditLedger, hearFailure, upstreamFetch, type FetchLike } from './upstream-fetch.js';
 
 export interface UpstreamOptions {
@@ -164,6 +164,6 @@ const succeeding: Transition<number, boolean> = (state, now) => {
   return isCalm(state, now);
 };
 const folding: Transition<{ readonly now: number; readonly successes: number }, boolean> = (state, { now, successes }) => {
-  for (let i = 0; i < successes; i++) recordSuccess(state, now);
+  recordSuccesses(state, now, successes);
   return isCalm(state, now);
 };

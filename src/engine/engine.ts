@@ -23,42 +23,58 @@ export type MethodLabel = string | ((thisArg: unknown) => string);
  * The happy path is kept apart and small: it calls the method and attaches one rejection handler.
  * Everything else (timers, waits, the coordinator's questions) starts in `RetryingCall` after a
  * failure, or from the start when timers or a busy upstream must watch the call from its start.
+ * Rare branches sit in functions of their own, so that V8 can inline the wrapper, the fast path
+ * and the method itself into the caller: past its inlining budget, the method is called, not
+ * inlined, and that alone was a fifth of the happy path.
  */
-export function callWithRetry(
-  policy: RetryPolicy,
-  label: MethodLabel,
-  fn: Function,
-  thisArg: unknown,
-  args: readonly unknown[],
-  callerSignal: AbortSignal | undefined,
-): Promise<unknown> {
-  const { upstream: coordinator } = policy;
+export function callWithRetry(policy: RetryPolicy, label: MethodLabel, fn: Function, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined): Promise<unknown> {
+  if (callerSignal?.aborted || openTelemetryRegistrations() !== undefined || watchedFromStart(policy)) {
+    return startWatched(policy, label, fn, thisArg, args, callerSignal);
+  }
+  return firstAttempt(policy, label, fn, thisArg, args, callerSignal);
+}
+
+/** Timers, `retryOnResult` or a busy coordinator must watch the call from its first attempt. */
+function watchedFromStart({ watchFromStart, retryOnResult, upstream }: RetryPolicy): boolean {
+  return watchFromStart || retryOnResult !== undefined || (upstream !== undefined && !upstream.calm);
+}
+
+/** A call that may need more than the fast path: aborted already, observed by telemetry, or watched from its start. */
+function startWatched(policy: RetryPolicy, label: MethodLabel, fn: Function, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined): Promise<unknown> {
   // Aborted before it began: the engine never takes charge, so no hook runs and nothing is held.
   if (callerSignal?.aborted) return Promise.reject(callerSignal.reason);
   const observer = openTelemetryRegistrations() && observeCall(policy, labelText(label, thisArg));
-  if (observer !== undefined || policy.watchFromStart || policy.retryOnResult !== undefined || (coordinator !== undefined && !coordinator.calm)) {
-    return new RetryingCall(policy, label, fn, thisArg, args, callerSignal, observer).run(undefined, undefined);
-  }
-  let result: unknown;
-  try {
-    result = runFirstAttempt(policy.maxRetries, callerSignal, fn, thisArg, args);
-  } catch (error) {
-    result = Promise.reject(error);
-  }
+  if (observer === undefined && !watchedFromStart(policy)) return firstAttempt(policy, label, fn, thisArg, args, callerSignal);
+  return new RetryingCall(policy, label, fn, thisArg, args, callerSignal, observer).run(undefined, undefined);
+}
+
+/** The fast path: the first attempt runs at once, and only a failure starts the retrying loop. */
+function firstAttempt(policy: RetryPolicy, label: MethodLabel, fn: Function, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined): Promise<unknown> {
+  const result = runFirstAttempt(policy.maxRetries, callerSignal, fn, thisArg, args);
   const attempt = takeFirstAttempt();
-  if (!isPromiseLike(result)) return Promise.reject(notAPromise(label, fn, thisArg, result));
-  const promise = asPromise(result);
-  if (attempt?.following) promise.then(() => attempt.release(), () => attempt.release());
-  return promise.then(policy.passSuccess, (error: unknown) =>
-    new RetryingCall(policy, label, fn, thisArg, args, callerSignal).run(attempt ?? new Attempt(1, policy.maxRetries, callerSignal), error));
+  // A promise is tested for alone: when V8 inlines the method, it knows the answer.
+  if (attempt !== undefined || !(result instanceof Promise)) return settleFirstAttempt(policy, label, fn, thisArg, args, callerSignal, result, attempt);
+  return result.then(policy.passSuccess, retryAfterFailure(policy, label, fn, thisArg, args, callerSignal));
 }
 
 /**
- * A promise passes through as it is; another thenable is adopted, so the caller always gets a
- * Promise. (`Promise.resolve` alone would do, but its constructor check costs a tenth of the happy path.)
+ * The rarer ends of a first attempt on the fast path: the method asked for its context, or returned
+ * another thenable (adopted, so the caller always gets a Promise) or no promise at all.
  */
-function asPromise(thenable: PromiseLike<unknown>): Promise<unknown> {
-  return thenable instanceof Promise ? thenable : Promise.resolve(thenable);
+function settleFirstAttempt(policy: RetryPolicy, label: MethodLabel, fn: Function, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined, result: unknown, attempt: Attempt | undefined): Promise<unknown> {
+  const promise = result instanceof Promise ? result : isPromiseLike(result) ? Promise.resolve(result) : undefined;
+  if (promise === undefined) return Promise.reject(notAPromise(label, fn, thisArg, result));
+  if (attempt === undefined) return promise.then(policy.passSuccess, retryAfterFailure(policy, label, fn, thisArg, args, callerSignal));
+  if (attempt.following) promise.then(() => attempt.release(), () => attempt.release());
+  return promise.then(policy.passSuccess, (error: unknown) => new RetryingCall(policy, label, fn, thisArg, args, callerSignal).run(attempt, error));
+}
+
+/**
+ * After a first attempt fails on the fast path, the call goes on in a `RetryingCall`. The closure
+ * keeps only what that needs: each variable it holds is allocated on every call.
+ */
+function retryAfterFailure(policy: RetryPolicy, label: MethodLabel, fn: Function, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined) {
+  return (error: unknown) => new RetryingCall(policy, label, fn, thisArg, args, callerSignal).run(new Attempt(1, policy.maxRetries, callerSignal), error);
 }
 
 function labelText(label: MethodLabel, thisArg: unknown): string {
@@ -70,7 +86,6 @@ function notAPromise(label: MethodLabel, fn: Function, thisArg: unknown, result:
   const subject = fn === passAttemptTo ? 'retry(): fn' : `@Retryable on ${labelText(label, thisArg)}: the method`;
   return new TypeError(`${subject} must return a Promise, but it returned ${got}`);
 }
-
 
 /** One call once it may wait: an `async` loop of attempts, with one abortable sleep. */
 class RetryingCall {

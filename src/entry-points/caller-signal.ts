@@ -8,6 +8,11 @@ import type { RetryPolicy } from '../policy/options.js';
 export function callerSignalOf(policy: RetryPolicy, thisArg: unknown, args: readonly unknown[]): AbortSignal | undefined {
   const { signal } = policy;
   if (signal !== undefined) return typeof signal === 'function' ? signal.apply(thisArg, args as unknown[]) : signal;
+  return args.length === 0 ? undefined : signalAmong(args);
+}
+
+// Apart, so that the engine's fast path stays small enough for V8 to inline the method into it.
+function signalAmong(args: readonly unknown[]): AbortSignal | undefined {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg instanceof AbortSignal) return arg;
