@@ -51,6 +51,11 @@ export function resetRetryDefaults(): void {
   setRetryDefaults({});
 }
 
+// Defaults reach every policy the same way: `resolvePolicy(own options, application defaults)`.
+// Only the moment differs. A decorated method's policy is replaced when the defaults change, because
+// `setRetryDefaults` must check each method (and name the one that clashes) and reflect-metadata
+// readers must see the new policy. A `retry()` options object cannot be listed (it is only a
+// WeakMap key), so its policy is resolved again on its next call, when the version has moved.
 const policyCache = new WeakMap<RetryOptions, { version: number; policy: RetryPolicy }>();
 const noOptions: RetryOptions = Object.freeze({});
 
