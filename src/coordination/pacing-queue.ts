@@ -52,8 +52,10 @@ export function turn(state: UpstreamState, now: number, ticket: number, maxWait:
     return { wait: at - now, reason: 'paced' };
   }
   if (wait > maxWait && !state.slowStart) {
-    // Its turn passes unused: the ones behind it move up one.
-    state.queueHead = Math.min(state.ticketsIssued, state.queueHead + 1);
+    // Every turn after it is later still: their calls give up too when they look again. The queue
+    // ends before it, and the turns after it go to calls refused from now on. (Moving the head on
+    // instead made the calls in front due at once, and the queue look empty while they waited.)
+    state.ticketsIssued = Math.min(state.ticketsIssued, ticket - 1);
     return { refuse: 'paced' };
   }
   return { wait: recheckAfter(state, Math.min(wait, maxWait)), reason: 'paced', askAgain: true, ticket };

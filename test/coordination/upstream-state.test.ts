@@ -74,10 +74,13 @@ describe('the pacing queue', () => {
     expect(turn(state, 1000, 3, 30_000)).toEqual({ wait: 500, reason: 'paced' });
   });
 
-  test('a call that gives up on its turn frees it: the ones behind it move up one', () => {
+  test('a call that gives up on its turn ends the queue before it: the turns after it go to calls refused from now on', () => {
     const state = { ...initialUpstreamState(), rate: 1, slowStart: false, busyUntil: 60_000, ticketsIssued: 40 };
-    expect(turn(state, 0, 40, 30_000)).toEqual({ refuse: 'paced' });
-    expect(state.queueHead).toBe(1);
+    // Ticket 35, 35 s away at 1/s, more than it may wait: every later ticket is further still.
+    expect(turn(state, 0, 35, 30_000)).toEqual({ refuse: 'paced' });
+    expect(state.ticketsIssued).toBe(34);
+    expect(queue(state, 0, 0, 30_000, 750)).toEqual({ refuse: 'paced' });
+    expect(state.ticketsIssued).toBe(34);
   });
 
   test('the first refusal after a calm spell starts an empty queue: the calls queued before went without their turns', () => {
