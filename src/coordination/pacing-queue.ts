@@ -38,7 +38,16 @@ export function queue(state: UpstreamState, now: number, earliest: number, maxWa
   }
   if (wait > maxWait && !state.slowStart) return { refuse: 'paced' };
   state.ticketsIssued = ticket;
+  contendedUntil(state, now + wait);
   return { wait: Math.max(earliest, recheckAfter(state, Math.min(wait, maxWait))), reason: 'paced', askAgain: true, ticket };
+}
+
+/**
+ * While calls wait for their turns the upstream stays contended: calm, they would go without
+ * asking, all at their next look, and the rate would stop growing with the successes.
+ */
+function contendedUntil(state: UpstreamState, time: number): void {
+  state.busyUntil = Math.max(state.busyUntil, time);
 }
 
 /** A queued call back for its turn: go when its ticket is due, else wait for it. */
@@ -58,6 +67,7 @@ export function turn(state: UpstreamState, now: number, ticket: number, maxWait:
     state.ticketsIssued = Math.min(state.ticketsIssued, ticket - 1);
     return { refuse: 'paced' };
   }
+  contendedUntil(state, now + wait);
   return { wait: recheckAfter(state, Math.min(wait, maxWait)), reason: 'paced', askAgain: true, ticket };
 }
 

@@ -68,18 +68,23 @@ const SLOW_START_GROWTH = 1.5;
 /**
  * After slow start each success adds a little: every cycle of probing past the limit costs a
  * refusal, so a cycle must be long (here ~35 successes from a 10% cut). A tenth past the rate last
- * refused without a refusal, the limit has grown or others have left: slow start again.
+ * refused, or QUIET_MS after the last cut, without a refusal, the limit has grown or others have
+ * left (a process that won a small share, at 1/s, would take half a minute to find out by steps):
+ * slow start again.
  */
 const PROBE_STEP = 0.003;
 const REGROW_PAST_PEAK = 1.1;
+const QUIET_MS = 5000;
 /**
- * A refused paced retry cuts the rate to what was served in the last second, by 10% to 50% (as AWS
+ * A refused paced retry cuts the rate to what was served in the last second, by 10% to 30% (as AWS
  * adaptive retry and CUBIC cut by a share): served is the measure once sending saturated the limit
- * (it is each process's share when several share it), though it lags a rate that doubles. Leaving
- * slow start, by 30% (CUBIC's β): what was served then is mostly the lower rates before.
+ * (each process's share when several share it), but it counts few events at small rates and halves
+ * under a burst of one when sends alternate served and refused, so no deeper than 30% a cut; more
+ * refusals cut again, once per interval. Leaving slow start, by 30% (CUBIC's β): what was served
+ * then lags a rate that doubles.
  */
 const CUT = 0.9;
-const DEEPEST_CUT = 0.5;
+const DEEPEST_CUT = 0.7;
 const SLOW_START_EXIT = 0.7;
 /** How long waiting calls are spread over after a probe's success. */
 const RELEASE_MS = 500;
@@ -137,7 +142,7 @@ export function recordSuccess(state: UpstreamState, now: number): void {
   advance(state, now);
   const rate = Math.max(state.rate, MIN_RATE);
   const grown = state.slowStart ? rate * Math.max(SLOW_START_GROWTH, 2 ** ((now - state.rateAt) / SLOW_START_DOUBLING_MS)) : rate * (1 + PROBE_STEP);
-  if (!state.slowStart && grown >= state.peak * REGROW_PAST_PEAK) state.slowStart = true;
+  if (!state.slowStart && (grown >= state.peak * REGROW_PAST_PEAK || now - state.cutAt >= QUIET_MS)) state.slowStart = true;
   // Growing no further than twice what was served in the last second: a rate nobody has seen served is a guess.
   setRate(state, now, Math.max(state.rate, Math.min(grown, 2 * servedInLastSecond(state, now) + 1)));
 }
@@ -158,7 +163,11 @@ export function recordFailure(state: UpstreamState, outcome: AttemptOutcome): vo
       state.queueHead = state.ticketsIssued;
       state.queueAt = now;
     }
-    if (firmHint !== undefined) state.coolDownUntil = Math.max(state.coolDownUntil, now + firmHint);
+    // A paced retry refused says that we sent one too many, and the cut answers that. Its hint is
+    // its own (it waits for it), not a cool-down for the queue: with whole-second hints (retry-after:
+    // 1 for a token 100 ms away) each refusal would stall a second of turns.
+    const paced = attempt > 1 && state.rate > 0 && now < state.busyUntil;
+    if (firmHint !== undefined && !paced) state.coolDownUntil = Math.max(state.coolDownUntil, now + firmHint);
     if (state.rate === 0) {
       // The first refusal: what was served in the last second is the best first guess (none: unknown).
       setRate(state, now, state.windowSuccesses + state.previousWindowSuccesses);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { queue, turn } from '../../src/coordination/pacing-queue.js';
-import { initialUpstreamState, recordFailure, recordSuccess, type UpstreamState } from '../../src/coordination/upstream-state.js';
+import { initialUpstreamState, isCalm, recordFailure, recordSuccess, type UpstreamState } from '../../src/coordination/upstream-state.js';
 import type { AttemptOutcome } from '../../src/coordination/coordinator.js';
 
 const refused = (now: number, attempt: number): AttemptOutcome => ({ now, attempt, failure: 'rate-limit', status: 429, firmHint: undefined, error: undefined });
@@ -34,9 +34,26 @@ describe('slow start grows in time, not only per success', () => {
     // An interval at 7/s is 143 ms: a refusal 100 ms later answers the rate before the cut.
     recordFailure(state, refused(2100, 2));
     expect(state.rate).toBe(7);
-    // Later, a refusal cuts to what was served in the last second (none here), by 50% at most.
+    // Later, a refusal cuts to what was served in the last second (none here), by 30% at most.
     recordFailure(state, refused(2200, 2));
-    expect(state.rate).toBe(3.5);
+    expect(state.rate).toBeCloseTo(4.9, 10);
+  });
+
+  test('a paced retry refused with a firm hint waits for it itself; the queue goes on at the cut rate, with no cool-down', () => {
+    const state = { ...afterBurstOfOne(), rate: 10, slowStart: false, busyUntil: 10_000 };
+    recordFailure(state, { ...refused(3000, 2), firmHint: 1000 });
+    expect(state).toMatchObject({ rate: 7, coolDownUntil: 0 });
+    // A first attempt's hint still holds every call: a crowd told the same time is spread after it.
+    recordFailure(state, { ...refused(3050, 1), firmHint: 1000 });
+    expect(state.coolDownUntil).toBe(4050);
+  });
+
+  test('5 s after the last cut without a refusal, slow start again: others may have left, at 1/s steps would take half a minute', () => {
+    const state = { ...afterBurstOfOne(), rate: 1, slowStart: false, peak: 1.2, cutAt: 1000, busyUntil: 60_000 };
+    recordSuccess(state, 5900);
+    expect(state.slowStart).toBe(false);
+    recordSuccess(state, 6000);
+    expect(state.slowStart).toBe(true);
   });
 
   test('after slow start a success adds 0.3%; a tenth past the rate last refused, slow start again', () => {
@@ -64,6 +81,14 @@ describe('the pacing queue', () => {
     expect(turn(state, 0, 20, 30_000)).toEqual({ wait: 250, reason: 'paced', askAgain: true, ticket: 20 });
     state.slowStart = false;
     expect(turn(state, 0, 20, 30_000)).toEqual({ wait: 1000, reason: 'paced', askAgain: true, ticket: 20 });
+  });
+
+  test('calls waiting for their turns keep the upstream contended until the last turn: calm, they would all go at their next look', () => {
+    const state = { ...initialUpstreamState(), rate: 2, busyUntil: 1000, ticketsIssued: 10 };
+    // Ticket 11 at 2/s: 5.5 s away.
+    expect(queue(state, 0, 0, 30_000, 750)).toMatchObject({ ticket: 11 });
+    expect(state.busyUntil).toBe(5500);
+    expect(isCalm(state, 5000)).toBe(false);
   });
 
   test('calls whose turns have come go one interval apart, however late they come back', () => {
