@@ -51,8 +51,11 @@ function contendedUntil(state: UpstreamState, time: number): void {
 }
 
 /** A queued call back for its turn: go when its ticket is due, else wait for it. */
-export function turn(state: UpstreamState, now: number, ticket: number, maxWait: number): CoordinatorAnswer {
+export function turn(state: UpstreamState, now: number, held: number, maxWait: number): CoordinatorAnswer {
   advance(state, now);
+  // A place after the queue's end (it ended before a call that gave up, and the rate grew since):
+  // the head never passes the end, so the call takes the next place at it.
+  const ticket = held > state.ticketsIssued ? ++state.ticketsIssued : held;
   const wait = dueAt(state, ticket) - now;
   if (wait < 1) {
     // Its turn has come; calls that came back late go one interval apart, not at once.

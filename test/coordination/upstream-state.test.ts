@@ -106,6 +106,10 @@ describe('the pacing queue', () => {
     expect(state.ticketsIssued).toBe(34);
     expect(queue(state, 0, 0, 30_000, 750)).toEqual({ refuse: 'paced' });
     expect(state.ticketsIssued).toBe(34);
+    // A call holding a later place that did not give up (the rate grew before it looked) takes the
+    // next place at the queue's end: the head never passes the end, so its old place would never come.
+    state.rate = 4;
+    expect(turn(state, 0, 38, 30_000)).toEqual({ wait: 1000, reason: 'paced', askAgain: true, ticket: 35 });
   });
 
   test('the first refusal after a calm spell starts an empty queue: the calls queued before went without their turns', () => {
