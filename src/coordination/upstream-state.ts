@@ -1,6 +1,6 @@
 import { admitCost, hasHeadroom, initialAdmissionState, type AdmissionState, type Booking } from './admission.js';
 import type { AdmissionRequest, AttemptOutcome, CoordinatorAnswer, RetryRequest } from './coordinator.js';
-import { queue, turn } from './pacing-queue.js';
+import { advance, queue, turn } from './pacing-queue.js';
 
 /**
  * What one upstream limit is known to be doing, shared by every call to it: the served rate
@@ -13,6 +13,11 @@ export interface UpstreamState {
   rate: number;
   /** Doubling phase: no paced retry has been refused since the upstream started limiting. */
   slowStart: boolean;
+  /** When `rate` last changed (slow start grows it with the time since). */
+  rateAt: number;
+  /** When a refused paced retry last cut the rate, and the rate it cut (0: none yet). */
+  cutAt: number;
+  peak: number;
   /**
    * The queue of refused calls, served at `rate`: tickets handed out, how many of them are due
    * (fractional: it moves on with time), and the time that count was taken.
@@ -20,6 +25,8 @@ export interface UpstreamState {
   ticketsIssued: number;
   queueHead: number;
   queueAt: number;
+  /** When the latest queued call whose turn had come went (or will go): the next goes an interval after it. */
+  departedAt: number;
   /** No attempt before this: the latest firm hint's end. */
   coolDownUntil: number;
   /** Until when calls are treated as contended and every attempt asks (ms of the clock). */
@@ -52,20 +59,39 @@ const BUSY_MS = 5000;
 /** Lower bound of the learned rate, requests per second. */
 const MIN_RATE = 0.2;
 /**
- * Growth per success while contended: by half in slow start (until a paced retry is refused, the
- * first share may have been far below the limit), then 0.1 request per second.
+ * Slow start doubles the rate every SLOW_START_DOUBLING_MS of contention, and grows it by half per
+ * success at least: growth in time, not only per success, since a first share of 1/s (a burst of
+ * one) would take seconds to learn 10/s at one step per success.
  */
+const SLOW_START_DOUBLING_MS = 500;
 const SLOW_START_GROWTH = 1.5;
-const STEADY_STEP = 0.1;
-/** Cut after a paced retry is refused (multiplicative, as AWS adaptive retry and CUBIC do), and the deepest. */
+/**
+ * After slow start each success adds a little: every cycle of probing past the limit costs a
+ * refusal, so a cycle must be long (here ~35 successes from a 10% cut). A tenth past the rate last
+ * refused, or QUIET_MS after the last cut, without a refusal, the limit has grown or others have
+ * left (a process that won a small share, at 1/s, would take half a minute to find out by steps):
+ * slow start again.
+ */
+const PROBE_STEP = 0.003;
+const REGROW_PAST_PEAK = 1.1;
+const QUIET_MS = 5000;
+/**
+ * A refused paced retry cuts the rate to what was served in the last second, by 10% to 30% (as AWS
+ * adaptive retry and CUBIC cut by a share): served is the measure once sending saturated the limit
+ * (each process's share when several share it), but it counts few events at small rates and halves
+ * under a burst of one when sends alternate served and refused, so no deeper than 30% a cut; more
+ * refusals cut again, once per interval. Leaving slow start, by 30% (CUBIC's β): what was served
+ * then lags a rate that doubles.
+ */
 const CUT = 0.9;
-const DEEPEST_CUT = 0.5;
+const DEEPEST_CUT = 0.7;
+const SLOW_START_EXIT = 0.7;
 /** How long waiting calls are spread over after a probe's success: enough that they do not land in one instant. */
 const RELEASE_MS = 250;
 
 export function initialUpstreamState(): UpstreamState {
   return {
-    rate: 0, slowStart: true, ticketsIssued: 0, queueHead: 0, queueAt: 0, coolDownUntil: 0, busyUntil: 0,
+    rate: 0, slowStart: true, rateAt: 0, cutAt: 0, peak: 0, ticketsIssued: 0, queueHead: 0, queueAt: 0, departedAt: 0, coolDownUntil: 0, busyUntil: 0,
     windowStart: 0, windowSuccesses: 0, previousWindowSuccesses: 0,
     faults: 0, faultedCalls: 0, down: false, downSince: 0, probeAt: 0, probeTaken: false, releaseUntil: 0,
     admission: initialAdmissionState(),
@@ -113,11 +139,19 @@ export function recordSuccess(state: UpstreamState, now: number): void {
     state.probeTaken = false;
     state.releaseUntil = now + RELEASE_MS;
   }
-  // While contended, each success says the rate we send at is served: ask for a little more.
+  // While contended, each success says the rate we send at is served: ask for more.
   if (now >= state.busyUntil) return;
-  const grown = state.slowStart ? Math.max(state.rate, MIN_RATE) * SLOW_START_GROWTH : state.rate + STEADY_STEP;
+  advance(state, now);
+  const rate = Math.max(state.rate, MIN_RATE);
+  const grown = state.slowStart ? rate * Math.max(SLOW_START_GROWTH, 2 ** ((now - state.rateAt) / SLOW_START_DOUBLING_MS)) : rate * (1 + PROBE_STEP);
+  if (!state.slowStart && (grown >= state.peak * REGROW_PAST_PEAK || now - state.cutAt >= QUIET_MS)) state.slowStart = true;
   // Growing no further than twice what was served in the last second: a rate nobody has seen served is a guess.
-  state.rate = Math.max(state.rate, Math.min(grown, 2 * servedInLastSecond(state, now) + 1));
+  setRate(state, now, Math.max(state.rate, Math.min(grown, 2 * servedInLastSecond(state, now) + 1)));
+}
+
+function setRate(state: UpstreamState, now: number, rate: number): void {
+  state.rate = rate;
+  state.rateAt = now;
 }
 
 /**
@@ -141,15 +175,28 @@ export function recordFailure(state: UpstreamState, outcome: AttemptOutcome): vo
   if (failure === 'rate-limit') {
     state.faults = 0;
     state.faultedCalls = 0;
-    if (firmHint !== undefined) state.coolDownUntil = Math.max(state.coolDownUntil, now + firmHint);
+    // Calm until now, every queued call went without waiting for its turn: the queue starts empty.
+    if (now >= state.busyUntil) {
+      state.queueHead = state.ticketsIssued;
+      state.queueAt = now;
+    }
+    // A paced retry refused says that we sent one too many, and the cut answers that. Its hint is
+    // its own (it waits for it), not a cool-down for the queue: with whole-second hints (retry-after:
+    // 1 for a token 100 ms away) each refusal would stall a second of turns.
+    const paced = attempt > 1 && state.rate > 0 && now < state.busyUntil;
+    if (firmHint !== undefined && !paced) state.coolDownUntil = Math.max(state.coolDownUntil, now + firmHint);
     if (state.rate === 0) {
       // The first refusal: what was served in the last second is the best first guess (none: unknown).
-      state.rate = state.windowSuccesses + state.previousWindowSuccesses;
-    } else if (attempt > 1 && now < state.busyUntil) {
-      // A paced retry was refused: we send faster than the upstream serves. What it served in the
-      // last second is the measure, within a cut of 10% to 50%.
+      setRate(state, now, state.windowSuccesses + state.previousWindowSuccesses);
+    } else if (attempt > 1 && now < state.busyUntil && now - state.cutAt >= 1000 / state.rate) {
+      // A paced retry was refused: we send faster than the upstream serves. Once per interval at
+      // the rate cut to: a refusal sooner than that answers the rate before the cut.
+      advance(state, now);
       const served = servedInLastSecond(state, now);
-      state.rate = Math.max(MIN_RATE, Math.min(state.rate * CUT, Math.max(served, state.rate * DEEPEST_CUT)));
+      const cut = state.slowStart ? state.rate * SLOW_START_EXIT : Math.min(state.rate * CUT, Math.max(served, state.rate * DEEPEST_CUT));
+      state.peak = state.rate;
+      setRate(state, now, Math.max(MIN_RATE, cut));
+      state.cutAt = now;
       state.slowStart = false;
     }
     state.busyUntil = Math.max(state.busyUntil, now + BUSY_MS, state.coolDownUntil);

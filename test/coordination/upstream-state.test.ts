@@ -1,7 +1,124 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { initialUpstreamState, recordFailure, recordSuccess, recordSuccesses, type UpstreamState } from '../../src/coordination/upstream-state.js';
-import type { FailureKind } from '../../src/coordination/coordinator.js';
+import { queue, turn } from '../../src/coordination/pacing-queue.js';
+import { initialUpstreamState, isCalm, recordFailure, recordSuccess, recordSuccesses, type UpstreamState } from '../../src/coordination/upstream-state.js';
+import type { AttemptOutcome, FailureKind } from '../../src/coordination/coordinator.js';
+
+const refused = (now: number, attempt: number): AttemptOutcome => ({ now, attempt, failure: 'rate-limit', status: 429, firmHint: undefined, error: undefined });
+
+/** An upstream that served one call at t = 0 and refused nine: it learned 1/s and queued them. */
+function afterBurstOfOne(): UpstreamState {
+  const state = initialUpstreamState();
+  recordSuccess(state, 0);
+  for (let i = 0; i < 9; i++) recordFailure(state, refused(0, 1));
+  return state;
+}
+
+describe('slow start grows in time, not only per success', () => {
+  test('a success 1 s after the first share of 1/s quadruples the rate (doubling every 500 ms), within twice what was served plus one', () => {
+    const state = afterBurstOfOne();
+    expect(state.rate).toBe(1);
+    recordSuccess(state, 1000);
+    // 1 × 2^(1000/500) = 4; served in the last second: this success and all of the window before it (1 + 1) → at most 5.
+    expect(state.rate).toBe(4);
+    recordSuccess(state, 1100);
+    // 100 ms later: × 2^(0.2) = 1.15 is less than the half per success: × 1.5.
+    expect(state.rate).toBe(6);
+  });
+
+  test('the first refused paced retry leaves slow start with a cut of 30%; refusals within an interval of the cut rate cut no further', () => {
+    const state = afterBurstOfOne();
+    state.rate = 10;
+    state.rateAt = 2000;
+    recordFailure(state, refused(2000, 2));
+    expect(state).toMatchObject({ rate: 7, slowStart: false, peak: 10, cutAt: 2000 });
+    // An interval at 7/s is 143 ms: a refusal 100 ms later answers the rate before the cut.
+    recordFailure(state, refused(2100, 2));
+    expect(state.rate).toBe(7);
+    // Later, a refusal cuts to what was served in the last second (none here), by 30% at most.
+    recordFailure(state, refused(2200, 2));
+    expect(state.rate).toBeCloseTo(4.9, 10);
+  });
+
+  test('a paced retry refused with a firm hint waits for it itself; the queue goes on at the cut rate, with no cool-down', () => {
+    const state = { ...afterBurstOfOne(), rate: 10, slowStart: false, busyUntil: 10_000 };
+    recordFailure(state, { ...refused(3000, 2), firmHint: 1000 });
+    expect(state).toMatchObject({ rate: 7, coolDownUntil: 0 });
+    // A first attempt's hint still holds every call: a crowd told the same time is spread after it.
+    recordFailure(state, { ...refused(3050, 1), firmHint: 1000 });
+    expect(state.coolDownUntil).toBe(4050);
+  });
+
+  test('5 s after the last cut without a refusal, slow start again: others may have left, at 1/s steps would take half a minute', () => {
+    const state = { ...afterBurstOfOne(), rate: 1, slowStart: false, peak: 1.2, cutAt: 1000, busyUntil: 60_000 };
+    recordSuccess(state, 5900);
+    expect(state.slowStart).toBe(false);
+    recordSuccess(state, 6000);
+    expect(state.slowStart).toBe(true);
+  });
+
+  test('after slow start a success adds 0.3%; a tenth past the rate last refused, slow start again', () => {
+    const state = { ...afterBurstOfOne(), rate: 9, slowStart: false, peak: 9.1, cutAt: 1000, busyUntil: 60_000, windowStart: 5000, windowSuccesses: 20 };
+    recordSuccess(state, 5000);
+    expect(state.rate).toBeCloseTo(9.027, 10);
+    expect(state.slowStart).toBe(false);
+    state.rate = 10;
+    recordSuccess(state, 5010);
+    expect(state.slowStart).toBe(true);
+  });
+});
+
+describe('the pacing queue', () => {
+  test('a call refused while nobody waits takes the first turn when it comes before its own delay, and keeps its own delay otherwise', () => {
+    const fast = { ...initialUpstreamState(), rate: 4, busyUntil: 5000 };
+    // A turn every 250 ms: sooner than its own 750 ms.
+    expect(queue(fast, 0, 0, 30_000, 750)).toEqual({ wait: 250, reason: 'paced', askAgain: true, ticket: 1 });
+    const slow = { ...initialUpstreamState(), rate: 1, busyUntil: 5000 };
+    expect(queue(slow, 0, 0, 30_000, 750)).toEqual({ wait: 750, reason: 'backoff' });
+  });
+
+  test('in slow start a queued call looks again every 250 ms, after it every second at least, so that no turn passes while it sleeps', () => {
+    const state = { ...initialUpstreamState(), rate: 1, busyUntil: 60_000, ticketsIssued: 20 };
+    expect(turn(state, 0, 20, 30_000)).toEqual({ wait: 250, reason: 'paced', askAgain: true, ticket: 20 });
+    state.slowStart = false;
+    expect(turn(state, 0, 20, 30_000)).toEqual({ wait: 1000, reason: 'paced', askAgain: true, ticket: 20 });
+  });
+
+  test('calls waiting for their turns keep the upstream contended until the last turn: calm, they would all go at their next look', () => {
+    const state = { ...initialUpstreamState(), rate: 2, busyUntil: 1000, ticketsIssued: 10 };
+    // Ticket 11 at 2/s: 5.5 s away.
+    expect(queue(state, 0, 0, 30_000, 750)).toMatchObject({ ticket: 11 });
+    expect(state.busyUntil).toBe(5500);
+    expect(isCalm(state, 5000)).toBe(false);
+  });
+
+  test('calls whose turns have come go one interval apart, however late they come back', () => {
+    const state = { ...initialUpstreamState(), rate: 4, busyUntil: 60_000, ticketsIssued: 3 };
+    // At 1 s all three turns have come (4/s); the calls come back together.
+    expect(turn(state, 1000, 1, 30_000)).toEqual({ wait: 0, reason: 'paced' });
+    expect(turn(state, 1000, 2, 30_000)).toEqual({ wait: 250, reason: 'paced' });
+    expect(turn(state, 1000, 3, 30_000)).toEqual({ wait: 500, reason: 'paced' });
+  });
+
+  test('a call that gives up on its turn ends the queue before it: the turns after it go to calls refused from now on', () => {
+    const state = { ...initialUpstreamState(), rate: 1, slowStart: false, busyUntil: 60_000, ticketsIssued: 40 };
+    // Ticket 35, 35 s away at 1/s, more than it may wait: every later ticket is further still.
+    expect(turn(state, 0, 35, 30_000)).toEqual({ refuse: 'paced' });
+    expect(state.ticketsIssued).toBe(34);
+    expect(queue(state, 0, 0, 30_000, 750)).toEqual({ refuse: 'paced' });
+    expect(state.ticketsIssued).toBe(34);
+    // A call holding a later place that did not give up (the rate grew before it looked) takes the
+    // next place at the queue's end: the head never passes the end, so its old place would never come.
+    state.rate = 4;
+    expect(turn(state, 0, 38, 30_000)).toEqual({ wait: 1000, reason: 'paced', askAgain: true, ticket: 35 });
+  });
+
+  test('the first refusal after a calm spell starts an empty queue: the calls queued before went without their turns', () => {
+    const state = { ...initialUpstreamState(), rate: 2, ticketsIssued: 30, queueHead: 10, queueAt: 1000, busyUntil: 6000 };
+    recordFailure(state, refused(9000, 1));
+    expect(state).toMatchObject({ queueHead: 30, queueAt: 9000, busyUntil: 14_000 });
+  });
+});
 
 /** A state after a few failures: calm, contended (429s), or down (server errors from several calls). */
 function stateAfter(failures: readonly { at: number; failure: FailureKind; attempt: number }[]): UpstreamState {
