@@ -52,3 +52,13 @@ export function lastSuccessOver(run: SimulationRun, floorMs: number): number | n
   const ms = lastSuccessMs(run);
   return ms === null ? null : ms / floorMs;
 }
+
+/**
+ * When the `share` of all calls had succeeded, over a floor in ms (null when fewer did): a time two
+ * peers can be compared on even when one of them serves fewer calls in all.
+ */
+export function shareServedOver(run: SimulationRun, share: number, floorMs: number): number | null {
+  const times = run.groups.flatMap((group) => group.timesToSuccessMs).sort((a, b) => a - b);
+  const needed = Math.ceil(share * callsMade(run));
+  return needed > 0 && times.length >= needed ? times[needed - 1]! / floorMs : null;
+}
