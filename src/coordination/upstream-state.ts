@@ -269,8 +269,12 @@ export function admitAttempt(state: UpstreamState, request: AdmissionRequest, de
   if (now < state.releaseUntil) return { answer: { wait: random() * (state.releaseUntil - now), reason: 'probe' } };
   if (knowsLimits(state)) return byLimits(state, request, deferred);
   if (request.ticket !== undefined && state.rate > 0) return { answer: turn(state, now, request.ticket, request.maxWait) };
-  // New calls during a cool-down queue behind it; one that cannot wait that long goes, and the server answers.
-  if (request.attempt === 1 && now < state.coolDownUntil && state.rate > 0) return { answer: queue(state, now, state.coolDownUntil - now, request.maxWait, 0) };
+  // New calls while contended take turns in the queue too (behind any cool-down): unpaced, a pool
+  // of workers would earn a refusal for almost every request. One that cannot wait its turn goes,
+  // and the server answers.
+  if (request.attempt === 1 && state.rate > 0 && (now < state.coolDownUntil || now < state.busyUntil)) {
+    return { answer: queue(state, now, Math.max(0, state.coolDownUntil - now), request.maxWait, 0) };
+  }
   return { answer: { wait: 0, reason: 'backoff' } };
 }
 

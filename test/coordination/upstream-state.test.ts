@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { queue, turn } from '../../src/coordination/pacing-queue.js';
-import { initialUpstreamState, isCalm, recordFailure, recordSuccess, recordSuccesses, type UpstreamState } from '../../src/coordination/upstream-state.js';
+import { admit, initialUpstreamState, isCalm, recordFailure, recordSuccess, recordSuccesses, type UpstreamState } from '../../src/coordination/upstream-state.js';
 import type { AttemptOutcome, FailureKind } from '../../src/coordination/coordinator.js';
 
 const refused = (now: number, attempt: number): AttemptOutcome => ({ now, attempt, failure: 'rate-limit', status: 429, firmHint: undefined, error: undefined });
@@ -111,6 +111,20 @@ describe('the pacing queue', () => {
     // next place at the queue's end: the head never passes the end, so its old place would never come.
     state.rate = 4;
     expect(turn(state, 0, 38, 30_000)).toEqual({ wait: 1000, reason: 'paced', askAgain: true, ticket: 35 });
+  });
+
+  test('while contended, new calls take turns too: a pool of workers is paced at the learned rate instead of earning a refusal each', () => {
+    const state = { ...initialUpstreamState(), rate: 2, slowStart: false, busyUntil: 5000, queueAt: 1000, ticketsIssued: 10, queueHead: 10 };
+    const firstAttempt = (now: number) => admit(state, { now, attempt: 1, maxWait: 30_000, random: () => 0 });
+    // Nobody waits: the first goes at once, on the turn due at 1.5 s; the next takes the turn after
+    // it, at 2 s (2/s), looking again halfway; the one after that, the turn at 2.5 s.
+    expect(firstAttempt(1000)).toEqual({ wait: 0, reason: 'backoff' });
+    expect(firstAttempt(1000)).toEqual({ wait: 500, reason: 'paced', askAgain: true, ticket: 12 });
+    expect(firstAttempt(1000)).toEqual({ wait: 750, reason: 'paced', askAgain: true, ticket: 13 });
+    expect(turn(state, 2000, 12, 30_000)).toEqual({ wait: 0, reason: 'paced' });
+    // Calm again (no refusal, nobody queued past busyUntil): new calls go without asking.
+    expect(firstAttempt(20_000)).toEqual({ wait: 0, reason: 'backoff' });
+    expect(state.ticketsIssued).toBe(13);
   });
 
   test('the first refusal after a calm spell starts an empty queue: the calls queued before went without their turns', () => {
