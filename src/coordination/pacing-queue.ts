@@ -23,9 +23,10 @@ function dueAt(state: UpstreamState, ticket: number): number {
 /**
  * A place in the queue of refused calls, served at the learned rate in the order they were
  * refused. A call refused while nobody waits keeps its own delay (a lone caller is fast) unless its
- * turn at the learned rate comes sooner; the ones refused after it queue behind it. The turn is computed again when the call comes back, at the
- * rate learned meanwhile. A call that cannot wait for its turn gives up now rather than retry into
- * another refusal, except while the rate is still growing from a small first share.
+ * turn at the learned rate comes sooner; the ones refused after it queue behind it. The turn is
+ * computed again when the call comes back, at the rate learned meanwhile. A call that cannot wait
+ * for its turn gives up now rather than retry into another refusal, except while the rate is still
+ * growing from a small first share.
  */
 export function queue(state: UpstreamState, now: number, earliest: number, maxWait: number, ownDelay: number): CoordinatorAnswer {
   advance(state, now);
