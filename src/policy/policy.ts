@@ -201,6 +201,7 @@ function rateLimitSchedule(check: OptionChecker, options: RetryOptions, applicat
 /** The happy path's success handler: tells the coordinator, with the time only if it wants it. */
 function successHandler(coordinator: Coordinator | undefined, clock: RetryClock): RetryPolicy['passSuccess'] {
   if (coordinator === undefined) return undefined;
+  if (coordinator instanceof Upstream && !coordinator.successNeedsTime) return coordinator.passSuccess;
   if (coordinator.successNeedsTime === true) {
     return <T>(value: T): T => {
       coordinator.recordSuccess(clock.now());

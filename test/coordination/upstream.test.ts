@@ -1,6 +1,7 @@
 import { describe, expect, test, vi } from 'vitest';
 import { retry, Upstream, type GiveUpEvent, type RetryEvent, type RetryOptions, type UpstreamStore } from '../../src/index.js';
 import { initialUpstreamState, probeGap } from '../../src/coordination/upstream-state.js';
+import { MemoryStore, type Transition } from '../../src/coordination/upstream-store.js';
 import { httpError, observe } from '../support/scripted.js';
 import { useVirtualTimePerTest } from '../support/virtual-time.js';
 
@@ -159,5 +160,42 @@ describe('it learns', () => {
     vi.advanceTimersByTime(5000);
     await retry(api.call, { upstream });
     expect(upstream.calm).toBe(true);
+  });
+});
+
+describe('the happy path', () => {
+  /** An in-memory store that counts the transitions applied to it. */
+  class CountingStore extends MemoryStore {
+    applied = 0;
+    override apply<A, R>(upstream: string, transition: Transition<A, R>, argument: A): R {
+      this.applied++;
+      return super.apply(upstream, transition, argument);
+    }
+  }
+
+  test('while calm, successes are counted and fold into the state 64 at a time', async () => {
+    const store = new CountingStore();
+    const options: RetryOptions = { upstream: new Upstream({ name: 'calm', store }) };
+    const api = server(() => 'ok');
+    for (let i = 0; i < 63; i++) await retry(api.call, options);
+    expect(store.applied).toBe(0);
+    await retry(api.call, options);
+    expect(store.applied).toBe(1);
+    expect(store.apply('calm', (state) => state.windowSuccesses, undefined)).toBe(64);
+  });
+
+  test('a success that ends after the upstream stopped being calm is applied at once', async () => {
+    const store = new CountingStore();
+    const upstream = new Upstream({ name: 'busy', store });
+    let finish!: (value: string) => void;
+    const slow = retry(() => new Promise<string>((resolve) => (finish = resolve)), { upstream });
+    const refusal = httpError(429);
+    await expect(retry(server(() => refusal).call, { upstream, maxRetries: 0 })).rejects.toBe(refusal);
+    const applied = store.applied;
+    expect(upstream.calm).toBe(false);
+    finish('late');
+    expect(await slow).toBe('late');
+    expect(store.applied).toBe(applied + 1);
+    expect(store.apply('busy', (state) => state.windowSuccesses, undefined)).toBe(1);
   });
 });
