@@ -99,4 +99,6 @@ export interface AttemptOutcome {
   readonly error: unknown;
   /** The target the attempt went to, if the coordinator chose one. */
   readonly target?: AttemptTarget;
+  /** The attempt went when its turn in the coordinator's queue came. */
+  readonly paced?: boolean;
 }

@@ -180,17 +180,18 @@ export function recordFailure(state: UpstreamState, outcome: AttemptOutcome): vo
       state.queueHead = state.ticketsIssued;
       state.queueAt = now;
     }
-    // A paced retry refused says that we sent one too many, and the cut answers that. Its hint is
-    // its own (it waits for it), not a cool-down for the queue: with whole-second hints (retry-after:
-    // 1 for a token 100 ms away) each refusal would stall a second of turns.
-    const paced = attempt > 1 && state.rate > 0 && now < state.busyUntil;
+    // A paced attempt refused (a retry, or a first attempt that waited for its turn) says that we
+    // sent one too many, and the cut answers that. Its hint is its own (it waits for it), not a
+    // cool-down for the queue: with whole-second hints (retry-after: 1 for a token 100 ms away) each
+    // refusal would stall a second of turns.
+    const paced = (attempt > 1 || outcome.paced === true) && state.rate > 0 && now < state.busyUntil;
     if (firmHint !== undefined && !paced) state.coolDownUntil = Math.max(state.coolDownUntil, now + firmHint);
     if (state.rate === 0) {
       // The first refusal: what was served in the last second is the best first guess (none: unknown).
       setRate(state, now, state.windowSuccesses + state.previousWindowSuccesses);
-    } else if (attempt > 1 && now < state.busyUntil && now - state.cutAt >= 1000 / state.rate) {
-      // A paced retry was refused: we send faster than the upstream serves. Once per interval at
-      // the rate cut to: a refusal sooner than that answers the rate before the cut.
+    } else if (paced && now - state.cutAt >= 1000 / state.rate) {
+      // We send faster than the upstream serves. Once per interval at the rate cut to: a refusal
+      // sooner than that answers the rate before the cut.
       advance(state, now);
       const served = servedInLastSecond(state, now);
       const cut = state.slowStart ? state.rate * SLOW_START_EXIT : Math.min(state.rate * CUT, Math.max(served, state.rate * DEEPEST_CUT));

@@ -37,6 +37,8 @@ export class Attempt implements AttemptContext {
   declare timedOut: boolean;
   /** Where the coordinator sent this attempt, if it routes among targets. */
   declare route: AttemptTarget | undefined;
+  /** It went when its turn in the coordinator's queue came. */
+  declare paced: boolean;
   private declare readonly callerSignal: AbortSignal | undefined;
   private declare unfollow: (() => void) | undefined;
 
@@ -47,6 +49,7 @@ export class Attempt implements AttemptContext {
     this.controller = undefined;
     this.timedOut = false;
     this.route = undefined;
+    this.paced = false;
     this.unfollow = undefined;
   }
 

@@ -163,7 +163,7 @@ class RetryingCall {
     const failure = failureKind(error, attempt.timedOut);
     const firmHint = retryAfterMs(error, now);
     const target = attempt.route;
-    coordinator?.record({ now, attempt: attempt.attempt, failure, status: errorStatus(error), firmHint, error, target });
+    coordinator?.record({ now, attempt: attempt.attempt, failure, status: errorStatus(error), firmHint, error, target, paced: attempt.paced });
     const stopped = this.callerSignal?.aborted ? 'aborted' : this.deadlinePassed ? 'deadline' : undefined;
     const failover = stopped === undefined && this.failsOver(error, attempt);
     const failed: FailedAttempt = {
@@ -206,7 +206,7 @@ class RetryingCall {
     const now = clock.now();
     const answer = this.ask(() => coordinator.admit({ now, attempt: number, maxWait: longestWait(this.policy, now, this.deadline), random, ticket: this.ticket, avoid: this.avoid }));
     const hold = (word: CoordinatorAnswer | undefined): Attempt | Promise<Attempt> => {
-      const go = () => this.newAttempt(number, lastError, word !== undefined && 'target' in word ? word.target : undefined);
+      const go = () => this.newAttempt(number, lastError, word !== undefined && 'wait' in word ? word : undefined);
       if (word !== undefined && 'refuse' in word) return retrying ? Promise.reject(this.giveUp(lastError, word.refuse)) : go();
       this.probing = word !== undefined && word.wait <= 0 && word.reason === 'probe';
       this.ticket = word?.ticket;
@@ -226,11 +226,12 @@ class RetryingCall {
     return isPromiseLike(answer) ? answer.then(hold) : hold(answer);
   }
 
-  /** No attempt starts once the caller has aborted. */
-  private newAttempt(number: number, lastError: unknown, target: AttemptTarget | undefined): Attempt {
+  /** No attempt starts once the caller has aborted. `admission`: the coordinator's word that let it go, if it was asked. */
+  private newAttempt(number: number, lastError: unknown, admission: Exclude<CoordinatorAnswer, { refuse: unknown }> | undefined): Attempt {
     if (this.callerSignal?.aborted) throw this.giveUp(lastError, 'aborted');
     const attempt = new Attempt(number, this.policy.maxRetries, this.callerSignal);
-    attempt.route = target;
+    attempt.route = admission?.target;
+    attempt.paced = admission?.reason === 'paced';
     if (this.policy.watchFromStart) attempt.link();
     return attempt;
   }

@@ -49,6 +49,15 @@ describe('slow start grows in time, not only per success', () => {
     expect(state.coolDownUntil).toBe(4050);
   });
 
+  test('a first attempt refused after waiting for its turn cuts as a paced retry does; one refused without waiting does not', () => {
+    const state = { ...afterBurstOfOne(), rate: 10, slowStart: false, busyUntil: 10_000 };
+    recordFailure(state, { ...refused(3000, 1), firmHint: 1000 });
+    expect(state).toMatchObject({ rate: 10, coolDownUntil: 4000 });
+    recordFailure(state, { ...refused(3500, 1), firmHint: 1000, paced: true });
+    // Cut by 30% at most (nothing served in the last second), and its hint is its own.
+    expect(state).toMatchObject({ rate: 7, cutAt: 3500, coolDownUntil: 4000 });
+  });
+
   test('5 s after the last cut without a refusal, slow start again: others may have left, at 1/s steps would take half a minute', () => {
     const state = { ...afterBurstOfOne(), rate: 1, slowStart: false, peak: 1.2, cutAt: 1000, busyUntil: 60_000 };
     recordSuccess(state, 5900);

@@ -1,5 +1,5 @@
 import { describe, expect, test, vi } from 'vitest';
-import { retry, Upstream, type GiveUpEvent, type RetryEvent, type RetryOptions, type UpstreamStore } from '../../src/index.js';
+import { retry, Upstream, type AttemptOutcome, type GiveUpEvent, type RetryEvent, type RetryOptions, type UpstreamStore } from '../../src/index.js';
 import { initialUpstreamState, probeGap } from '../../src/coordination/upstream-state.js';
 import { MemoryStore, type Transition } from '../../src/coordination/upstream-store.js';
 import { httpError, observe } from '../support/scripted.js';
@@ -83,6 +83,30 @@ describe('a crowd is paced', () => {
     expect(giveUps[0]!.error).toBe(refusal);
     expect(api.times).toEqual([0]);
     expect(state.ticketsIssued).toBe(3);
+  });
+
+  test('the engine tells the upstream which refused attempts had waited for their turn', async () => {
+    // Contended at 2/s with nobody queued: a new call goes at once, the next one waits its turn.
+    const state = { ...initialUpstreamState(), rate: 2, slowStart: false, busyUntil: 60_000 };
+    const outcomes: AttemptOutcome[] = [];
+    const store: UpstreamStore = {
+      apply: (_name, transition, argument) => {
+        const outcome = (argument as { outcome?: AttemptOutcome } | undefined)?.outcome;
+        if (outcome !== undefined) outcomes.push(outcome);
+        return transition(state, argument);
+      },
+    };
+    const refusal = httpError(429);
+    const api = server(() => refusal);
+    const options: RetryOptions = { upstream: new Upstream({ store }), maxRetries: 0 };
+    // The first call's refusal tells this Upstream that it is not calm: later calls ask.
+    await expect(retry(api.call, options)).rejects.toBe(refusal);
+    const results = [observe(retry(api.call, options)), observe(retry(api.call, options))];
+    await vi.runAllTimersAsync();
+    expect(await Promise.all(results)).toEqual([{ status: 'rejected', reason: refusal }, { status: 'rejected', reason: refusal }]);
+    // The second took the turn due at 500 ms early (nobody waited); the third waits for the next one.
+    expect(api.times).toEqual([0, 0, 1000]);
+    expect(outcomes.map(({ attempt, paced }) => ({ attempt, paced }))).toEqual([{ attempt: 1, paced: false }, { attempt: 1, paced: false }, { attempt: 1, paced: true }]);
   });
 
   test('a crowd told the same firm hint comes back paced after it, not in one wave', async () => {

@@ -87,5 +87,9 @@ export const batch: Family<BatchPoint> = {
     { label: 'headers: 429s ≤ 1% of M', measure: '429s/M', sense: 'at most', limit: () => 0.01, subject: 'retryable', applies: (point) => announces(point) },
     { label: 'no headers: total time ≤ 1.1× floor', measure: 'time/floor', sense: 'at most', limit: () => 1.1, subject: 'retryable', applies: (point) => !announces(point) },
     { label: 'no headers: 429s ≤ 5% of M', measure: '429s/M', sense: 'at most', limit: () => 0.05, subject: 'retryable', applies: (point) => !announces(point) },
+    // Issue 11 (its C ∈ {20, 100}, and the points between): at C = 200 the first instant alone
+    // refuses C − b = 190 requests, 9.5% of M, before any answer has come back.
+    { label: 'issue 11, no headers, C ≤ 100: total time ≤ 1.05× M/r', measure: 'time/floor', sense: 'at most', limit: () => 1.05, subject: 'retryable', applies: (point) => !announces(point) && point.workers <= 100 },
+    { label: 'issue 11, no headers, C ≤ 100: 429s ≤ 10% of M', measure: '429s/M', sense: 'at most', limit: () => 0.1, subject: 'retryable', applies: (point) => !announces(point) && point.workers <= 100 },
   ],
 };
