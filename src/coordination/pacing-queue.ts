@@ -34,8 +34,12 @@ export function queue(state: UpstreamState, now: number, earliest: number, maxWa
   const wait = Math.max(dueAt(state, ticket) - now, earliest);
   if (state.ticketsIssued - state.queueHead < 1 && wait >= ownDelay) {
     state.ticketsIssued = ticket;
-    const own = Math.max(ownDelay, state.coolDownUntil - now);
-    return own > maxWait ? { refuse: 'paced' } : { wait: own, reason: own > ownDelay ? 'cool-down' : 'backoff' };
+    // Not within an interval of the latest paced departure, if any: the two would take one token.
+    const afterDeparture = state.departedAt > 0 ? state.departedAt + 1000 / state.rate - now : 0;
+    const own = Math.max(ownDelay, state.coolDownUntil - now, afterDeparture);
+    if (own > maxWait) return { refuse: 'paced' };
+    state.departedAt = Math.max(state.departedAt, now + own);
+    return { wait: own, reason: own === ownDelay ? 'backoff' : own === afterDeparture ? 'paced' : 'cool-down' };
   }
   if (wait > maxWait && !state.slowStart) return { refuse: 'paced' };
   state.ticketsIssued = ticket;

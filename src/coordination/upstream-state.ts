@@ -25,7 +25,7 @@ export interface UpstreamState {
   ticketsIssued: number;
   queueHead: number;
   queueAt: number;
-  /** When the latest queued call whose turn had come went (or will go): the next goes an interval after it. */
+  /** When the latest paced call went (or will go), 0 before any: the next goes an interval after it. */
   departedAt: number;
   /** No attempt before this: the latest firm hint's end. */
   coolDownUntil: number;

@@ -86,6 +86,18 @@ describe('the pacing queue', () => {
     expect(queue(slow, 0, 0, 30_000, 750)).toEqual({ wait: 750, reason: 'backoff' });
   });
 
+  test('a call refused while nobody waits goes no sooner than an interval after the latest paced departure, and counts as one', () => {
+    const state = { ...initialUpstreamState(), rate: 10, slowStart: false, busyUntil: 5000, queueAt: 1000, ticketsIssued: 5, queueHead: 5, departedAt: 1050 };
+    // Its own 20 ms (a retry-after-ms hint) would land 30 ms after that departure: 100 ms after it instead.
+    expect(queue(state, 1000, 20, 30_000, 20)).toEqual({ wait: 150, reason: 'paced' });
+    expect(state.departedAt).toBe(1150);
+    // Past the interval, its own delay stands, and the next departure is an interval after it.
+    expect(queue(state, 2000, 20, 30_000, 20)).toEqual({ wait: 20, reason: 'backoff' });
+    expect(state.departedAt).toBe(2020);
+    // A spacing past what the call may wait: it gives up now.
+    expect(queue(state, 2030, 20, 50, 20)).toEqual({ refuse: 'paced' });
+  });
+
   test('in slow start a queued call looks again every 250 ms, after it every second at least, so that no turn passes while it sleeps', () => {
     const state = { ...initialUpstreamState(), rate: 1, busyUntil: 60_000, ticketsIssued: 20 };
     expect(turn(state, 0, 20, 30_000)).toEqual({ wait: 250, reason: 'paced', askAgain: true, ticket: 20 });
