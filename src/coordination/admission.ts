@@ -85,6 +85,24 @@ export function hasHeadroom(state: AdmissionState, now: number): boolean {
   return roomy(state.requests) && roomy(state.tokens);
 }
 
+/**
+ * How far ahead slots are booked: one refill of the smallest bucket (its capacity over its rate:
+ * a minute for OpenAI's limits). Booked further ahead, slots keep the shape of the moment they were
+ * booked: a pool of workers that books a slot as each request ends replays any lull among its
+ * requests a booking time later, and during a lull longer than a refill the server's bucket stands
+ * full and loses what the model counts on (bench/README.md, the batch family). A request whose slot
+ * lies further looks again when it would be within reach.
+ */
+export function bookingHorizon(state: AdmissionState): number {
+  const refill = (bucket: BucketModel | null) => (bucket === null ? Infinity : bucket.capacity / bucket.perMs);
+  return Math.min(refill(state.requests), refill(state.tokens));
+}
+
+/** When a request whose slot lies `wait` ms ahead, past the horizon, looks again: once within it, and at most four times a refill. */
+export function lookAgainAfter(wait: number, horizon: number): number {
+  return Math.max(wait - horizon, horizon / 4);
+}
+
 /** ms until `cost` fits the bucket (0: now); a cost above the capacity is capped: it never fits, and the server decides. */
 function waitFor(bucket: BucketModel | null, cost: number, now: number): number {
   if (bucket === null || cost <= 0) return 0;

@@ -1,7 +1,7 @@
 import { readRateLimits } from '../http/rate-limit-headers.js';
 import { responseHeadersOf } from '../http/server-hints.js';
 import { estimateRequestTokens } from '../http/token-estimate.js';
-import { admitCost, hear, settleCold, type Admitted, type Booking, type Charge, type Heard } from './admission.js';
+import { admitCost, bookingHorizon, hear, lookAgainAfter, settleCold, type Admitted, type Booking, type Charge, type Heard } from './admission.js';
 import type { AttemptOutcome } from './coordinator.js';
 import type { Transition } from './upstream-store.js';
 import { isCalm } from './upstream-state.js';
@@ -58,9 +58,12 @@ interface FetchAdmission {
 }
 
 const admittingFetch: Transition<FetchAdmission, { admitted: Admitted; coolDown: number; calm: boolean }> = (state, { now, tokens, credit }) => {
-  const admitted: Admitted = credit === undefined
-    ? admitCost(state.admission, { requests: 1, tokens }, now, Infinity, true)
-    : withBooking(admitCost(state.admission, { requests: 0, tokens }, now, Infinity, false), credit);
+  const horizon = bookingHorizon(state.admission);
+  const booked: Admitted = credit === undefined
+    ? admitCost(state.admission, { requests: 1, tokens }, now, horizon, true)
+    : withBooking(admitCost(state.admission, { requests: 0, tokens }, now, horizon, false), credit);
+  // A slot past the horizon is not booked: the request looks again when it would be within reach.
+  const admitted = 'tooLong' in booked && booked.tooLong !== Infinity ? { poll: lookAgainAfter(booked.tooLong, horizon) } : booked;
   return { admitted, coolDown: Math.max(0, state.coolDownUntil - now), calm: isCalm(state, now) };
 };
 
@@ -104,12 +107,14 @@ interface Ticket {
 
 /** Waits until the request fits the limits and charges it: one request (none if the engine did) and its tokens. */
 async function admitRequest(upstream: Upstream, tokens: number, signal: AbortSignal | undefined): Promise<Ticket> {
+  // Taken once: a request that looks again keeps the attempt's credit.
+  const credit = upstream.credits.take(Date.now());
   for (;;) {
     if (signal?.aborted) throw signal.reason;
     const now = Date.now();
-    const credit = upstream.credits.take(now);
     const { admitted, coolDown } = await upstream.applyFetch(admittingFetch, { now, tokens, credit });
-    // Before any response told the limits, enough requests are out to learn them from: look again soon.
+    // Before any response told the limits, enough requests are out to learn them from; or its slot
+    // lies past the horizon: look again later.
     if ('poll' in admitted) {
       await hold(admitted.poll, signal);
       continue;

@@ -1,4 +1,4 @@
-import { admitCost, hasHeadroom, initialAdmissionState, type AdmissionState, type Booking } from './admission.js';
+import { admitCost, bookingHorizon, hasHeadroom, initialAdmissionState, lookAgainAfter, type AdmissionState, type Booking } from './admission.js';
 import type { AdmissionRequest, AttemptOutcome, CoordinatorAnswer, RetryRequest } from './coordinator.js';
 import { advance, queue, turn } from './pacing-queue.js';
 
@@ -289,8 +289,14 @@ function byLimits(state: UpstreamState, request: AdmissionRequest, deferred: boo
   const coolDown = request.attempt === 1 ? Math.max(0, state.coolDownUntil - now) : 0;
   if (deferred) return { answer: { wait: coolDown, reason: 'cool-down' } };
   // Its tokens are not known before its request: its fetch(), if any, books them.
-  const admitted = admitCost(state.admission, { requests: 1, tokens: 0 }, now, maxWait - coolDown, false);
-  if (!('wait' in admitted)) return { answer: { wait: 0, reason: 'admission' } };
+  const horizon = bookingHorizon(state.admission);
+  const admitted = admitCost(state.admission, { requests: 1, tokens: 0 }, now, Math.min(maxWait - coolDown, horizon), false);
+  if (!('wait' in admitted)) {
+    // Past the booking horizon but within the call's patience: it asks again when within reach.
+    const slot = 'tooLong' in admitted ? admitted.tooLong : Infinity;
+    if (slot <= maxWait - coolDown) return { answer: { wait: Math.max(coolDown, lookAgainAfter(slot, horizon)), reason: 'admission', askAgain: true } };
+    return { answer: { wait: 0, reason: 'admission' } };
+  }
   const wait = Math.max(coolDown, admitted.wait);
   return { answer: { wait, reason: wait > admitted.wait ? 'cool-down' : 'admission' }, booked: { charge: admitted.charge } };
 }

@@ -3,7 +3,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import {
-  admitCost, COLD_HOLD_MS, COLD_IN_FLIGHT, COLD_POLL_MS, hasHeadroom, hear, initialAdmissionState, levelAt, type AdmissionState,
+  admitCost, bookingHorizon, COLD_HOLD_MS, COLD_IN_FLIGHT, COLD_POLL_MS, hasHeadroom, hear, initialAdmissionState, levelAt, lookAgainAfter, type AdmissionState,
 } from '../../src/coordination/admission.js';
 import { readRateLimits } from '../../src/http/rate-limit-headers.js';
 
@@ -118,6 +118,19 @@ describe('admitting', () => {
     expect(Object.keys(admitted)).toEqual(['tooLong']);
     expect((admitted as { tooLong: number }).tooLong).toBeCloseTo(2.5 / 0.009, 9);
     expect(state.spentRequests).toBe(6);
+  });
+
+  test('slots are booked one refill of the smallest bucket ahead at most; a request past it looks again once within reach', () => {
+    const state = learned();
+    expect(bookingHorizon(initialAdmissionState())).toBe(Infinity);
+    // 10 requests at 0.009/ms: a refill takes 1,111 ms.
+    expect(bookingHorizon(state)).toBeCloseTo(10 / 0.009, 9);
+    const limits = readRateLimits({ 'x-ratelimit-limit-tokens': '1000', 'x-ratelimit-remaining-tokens': '500', 'x-ratelimit-reset-tokens': '500ms' }, 0);
+    hear(state, { limits, charge: { requests: 0, tokens: 0 }, refused: false }, 0);
+    // 1,000 tokens at 0.999/ms (the middle of 1 and 0.998): 1,001 ms, the smaller.
+    expect(bookingHorizon(state)).toBeCloseTo(1000 / 0.999, 9);
+    expect(lookAgainAfter(5000, 1000)).toBe(4000);
+    expect(lookAgainAfter(1100, 1000)).toBe(250);
   });
 
   test('before any response told the limit, a few requests go together, the others look again soon, for a while at most', () => {

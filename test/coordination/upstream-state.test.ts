@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { queue, turn } from '../../src/coordination/pacing-queue.js';
 import { admit, initialUpstreamState, isCalm, recordFailure, recordSuccess, recordSuccesses, type UpstreamState } from '../../src/coordination/upstream-state.js';
 import type { AttemptOutcome, FailureKind } from '../../src/coordination/coordinator.js';
+import { hear } from '../../src/coordination/admission.js';
+import { readRateLimits } from '../../src/http/rate-limit-headers.js';
 
 const refused = (now: number, attempt: number): AttemptOutcome => ({ now, attempt, failure: 'rate-limit', status: 429, firmHint: undefined, error: undefined });
 
@@ -161,6 +163,26 @@ function stateAfter(failures: readonly { at: number; failure: FailureKind; attem
   for (const { at, failure, attempt } of failures) recordFailure(state, { now: at, attempt, failure, status: undefined, firmHint: undefined, error: undefined });
   return state;
 }
+
+describe('admission from announced limits', () => {
+  test('an attempt is booked within one refill; past it, it asks again when within reach; past its patience, it goes uncharged', () => {
+    const state = initialUpstreamState();
+    const limits = readRateLimits({ 'x-ratelimit-limit-requests': '10', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1s' }, 0);
+    hear(state.admission, { limits, charge: { requests: 0, tokens: 0 }, refused: false }, 0);
+    // Read as 0.0095/ms (the middle of 9 and 10 a second) with half a request left; a slot keeps a
+    // tenth of the bucket (1 request) unspent: slot k at (1.5 + k) / 0.0095 ms. A refill is 10 / 0.0095 ms.
+    const perMs = 0.0095;
+    const slot = (k: number) => (1.5 + k) / perMs;
+    const horizon = 10 / perMs;
+    const answers = Array.from({ length: 10 }, () => admit(state, { now: 0, attempt: 1, maxWait: 2500, random: () => 0 }));
+    answers.slice(0, 9).forEach((answer, k) => expect('wait' in answer && answer.wait).toBeCloseTo(slot(k), 9));
+    // The tenth slot (1,105 ms) lies past the refill (1,053 ms): not booked; it asks again in a quarter refill.
+    expect(answers[9]).toEqual({ wait: horizon / 4, reason: 'admission', askAgain: true });
+    expect(state.admission.spentRequests).toBe(9);
+    expect(admit(state, { now: 0, attempt: 1, maxWait: 1050, random: () => 0 })).toEqual({ wait: 0, reason: 'admission' });
+    expect(state.admission.spentRequests).toBe(9);
+  });
+});
 
 describe('recordSuccesses', () => {
   test('folds n successes into the state exactly as n calls of recordSuccess would, calm, contended or down', () => {
