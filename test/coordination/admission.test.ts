@@ -3,7 +3,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import {
-  admitCost, bookingHorizon, COLD_HOLD_MS, COLD_IN_FLIGHT, COLD_POLL_MS, hasHeadroom, hear, initialAdmissionState, levelAt, lookAgainAfter, type AdmissionState,
+  admitCost, bookingHorizon, COLD_HOLD_MS, COLD_IN_FLIGHT, COLD_POLL_MS, hasHeadroom, hear, initialAdmissionState, levelAt, lookAgainAfter, MIN_HORIZON_MS, type AdmissionState,
 } from '../../src/coordination/admission.js';
 import { readRateLimits } from '../../src/http/rate-limit-headers.js';
 
@@ -120,17 +120,19 @@ describe('admitting', () => {
     expect(state.spentRequests).toBe(6);
   });
 
-  test('slots are booked one refill of the smallest bucket ahead at most; a request past it looks again once within reach', () => {
+  test('slots are booked one refill of the smallest bucket ahead at most, 5 s at least; a request past it looks again once within reach', () => {
     const state = learned();
     expect(bookingHorizon(initialAdmissionState())).toBe(Infinity);
-    // 10 requests at 0.009/ms: a refill takes 1,111 ms.
-    expect(bookingHorizon(state)).toBeCloseTo(10 / 0.009, 9);
-    const limits = readRateLimits({ 'x-ratelimit-limit-tokens': '1000', 'x-ratelimit-remaining-tokens': '500', 'x-ratelimit-reset-tokens': '500ms' }, 0);
-    hear(state, { limits, charge: { requests: 0, tokens: 0 }, refused: false }, 0);
-    // 1,000 tokens at 0.999/ms (the middle of 1 and 0.998): 1,001 ms, the smaller.
-    expect(bookingHorizon(state)).toBeCloseTo(1000 / 0.999, 9);
-    expect(lookAgainAfter(5000, 1000)).toBe(4000);
-    expect(lookAgainAfter(1100, 1000)).toBe(250);
+    // 10 requests at 0.009/ms refill in 1,111 ms: the floor of 5 s holds.
+    expect(bookingHorizon(state)).toBe(MIN_HORIZON_MS);
+    // A minute's limit of 60,000 tokens, half left 30 s before the reset: a minute to refill.
+    const limits = readRateLimits({ 'x-ratelimit-limit-tokens': '60000', 'x-ratelimit-remaining-tokens': '30000', 'x-ratelimit-reset-tokens': '30s' }, 0);
+    const perMinute = initialAdmissionState();
+    hear(perMinute, { limits, charge: { requests: 0, tokens: 0 }, refused: false }, 0);
+    expect(bookingHorizon(perMinute)).toBe(60_000 / perMinute.tokens!.perMs);
+    expect(bookingHorizon(perMinute)).toBeGreaterThan(59_000);
+    expect(lookAgainAfter(9000, 5000)).toBe(4000);
+    expect(lookAgainAfter(5100, 5000)).toBe(1250);
   });
 
   test('before any response told the limit, a few requests go together, the others look again soon, for a while at most', () => {

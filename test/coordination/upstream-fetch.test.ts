@@ -35,7 +35,7 @@ function limitedServer(capacity: number, perSecond: number, cost: number) {
 const body = JSON.stringify({ model: 'm', max_tokens: 256, messages: [{ role: 'user', content: 'x'.repeat(240 * 4) }] });
 
 describe('admission through fetch()', () => {
-  test('slots are booked one refill ahead at most: the others look again, and all go at the limit\'s pace without a refusal', async () => {
+  test('slots are booked 5 s ahead at most (a refill is 1 s): the others look again, and all go at the limit\'s pace without a refusal', async () => {
     const state = initialUpstreamState();
     const store: UpstreamStore = { apply: (_name, transition, argument) => transition(state, argument) };
     // 3,000 tokens a second, a bucket of one second: six requests a refill.
@@ -46,18 +46,19 @@ describe('admission through fetch()', () => {
       bookedAhead = Math.max(bookedAhead, state.admission.spentTokens - 500 * (server.sent.length + 1));
       return server.fetch();
     });
-    // One request first, so that the limit is known; then forty at once.
+    // One request first, so that the limit is known; then a hundred at once.
     await fetchThrough('http://local/v1/chat/completions', { method: 'POST', body });
-    const responses = Promise.all(Array.from({ length: 40 }, () => fetchThrough('http://local/v1/chat/completions', { method: 'POST', body })));
+    const responses = Promise.all(Array.from({ length: 100 }, () => fetchThrough('http://local/v1/chat/completions', { method: 'POST', body })));
     await vi.runAllTimersAsync();
-    expect((await responses).map((response) => response.status)).toEqual(Array.from({ length: 40 }, () => 200));
+    expect((await responses).map((response) => response.status)).toEqual(Array.from({ length: 100 }, () => 200));
     expect(server.sent.filter((request) => request.status === 429)).toEqual([]);
-    // What is left and one refill at most (9 requests at t = 0); without a horizon all 39 would be booked then.
-    expect(bookedAhead).toBe(4500);
-    // The floor: 41 × 500 tokens less the 3,000 of the full bucket, at 3,000 a second, is 5,833 ms;
+    // What is left and 5 s of refill, less the margin, at most (34 requests at t = 0, 33 of them
+    // ahead of the first sent); without a horizon all 100 would be booked then.
+    expect(bookedAhead).toBe(33 * 500);
+    // The floor: 101 × 500 tokens less the 3,000 of the full bucket, at 3,000 a second, is 15,833 ms;
     // the margin (a tenth of the bucket) shifts every slot by 100 ms.
     const last = server.sent.at(-1)!.at;
-    expect(last).toBeGreaterThanOrEqual(5833);
-    expect(last).toBeLessThanOrEqual(5833 + 200);
+    expect(last).toBeGreaterThanOrEqual(15_833);
+    expect(last).toBeLessThanOrEqual(15_833 + 200);
   });
 });

@@ -3,8 +3,6 @@ import fc from 'fast-check';
 import { queue, turn } from '../../src/coordination/pacing-queue.js';
 import { admit, initialUpstreamState, isCalm, recordFailure, recordSuccess, recordSuccesses, type UpstreamState } from '../../src/coordination/upstream-state.js';
 import type { AttemptOutcome, FailureKind } from '../../src/coordination/coordinator.js';
-import { hear } from '../../src/coordination/admission.js';
-import { readRateLimits } from '../../src/http/rate-limit-headers.js';
 
 const refused = (now: number, attempt: number): AttemptOutcome => ({ now, attempt, failure: 'rate-limit', status: 429, firmHint: undefined, error: undefined });
 
@@ -167,20 +165,19 @@ function stateAfter(failures: readonly { at: number; failure: FailureKind; attem
 describe('admission from announced limits', () => {
   test('an attempt is booked within one refill; past it, it asks again when within reach; past its patience, it goes uncharged', () => {
     const state = initialUpstreamState();
-    const limits = readRateLimits({ 'x-ratelimit-limit-requests': '10', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1s' }, 0);
-    hear(state.admission, { limits, charge: { requests: 0, tokens: 0 }, refused: false }, 0);
-    // Read as 0.0095/ms (the middle of 9 and 10 a second) with half a request left; a slot keeps a
-    // tenth of the bucket (1 request) unspent: slot k at (1.5 + k) / 0.0095 ms. A refill is 10 / 0.0095 ms.
-    const perMs = 0.0095;
-    const slot = (k: number) => (1.5 + k) / perMs;
-    const horizon = 10 / perMs;
-    const answers = Array.from({ length: 10 }, () => admit(state, { now: 0, attempt: 1, maxWait: 2500, random: () => 0 }));
-    answers.slice(0, 9).forEach((answer, k) => expect('wait' in answer && answer.wait).toBeCloseTo(slot(k), 9));
-    // The tenth slot (1,105 ms) lies past the refill (1,053 ms): not booked; it asks again in a quarter refill.
-    expect(answers[9]).toEqual({ wait: horizon / 4, reason: 'admission', askAgain: true });
+    // 10 requests a bucket, 1 a second, none left: a refill takes 10 s.
+    state.admission.heard = 'limits';
+    state.admission.requests = { capacity: 10, perMs: 0.001, level: 0, at: 0, anchorFullAt: -1, anchorSpent: -1 };
+    // A slot keeps a tenth of the bucket (1 request) unspent: slot k at (2 + k) s, within 10 s up to k = 8.
+    const answers = Array.from({ length: 10 }, () => admit(state, { now: 0, attempt: 1, maxWait: 30_000, random: () => 0 }));
+    expect(answers.slice(0, 9).map((answer) => 'wait' in answer && answer.wait)).toEqual([2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000]);
+    // The tenth slot (11 s) lies past the refill: not booked; it asks again when within reach, a quarter refill at least.
+    expect(answers[9]).toEqual({ wait: 2500, reason: 'admission', askAgain: true });
     expect(state.admission.spentRequests).toBe(9);
-    expect(admit(state, { now: 0, attempt: 1, maxWait: 1050, random: () => 0 })).toEqual({ wait: 0, reason: 'admission' });
-    expect(state.admission.spentRequests).toBe(9);
+    expect(admit(state, { now: 9000, attempt: 1, maxWait: 30_000, random: () => 0 })).toEqual({ wait: 2000, reason: 'admission' });
+    // Past what the call may wait: it goes now, uncharged, and the server decides.
+    expect(admit(state, { now: 9000, attempt: 1, maxWait: 2500, random: () => 0 })).toEqual({ wait: 0, reason: 'admission' });
+    expect(state.admission.spentRequests).toBe(10);
   });
 });
 
