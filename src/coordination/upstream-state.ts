@@ -76,6 +76,12 @@ const PROBE_STEP = 0.003;
 const REGROW_PAST_PEAK = 1.1;
 const QUIET_MS = 5000;
 /**
+ * ...but only while more than this many seconds of calls wait at the current rate: a faster rate
+ * would serve them sooner, whereas a shorter queue ends before slow start pays, and its overshoot
+ * refuses the last calls on their last retries (crowds: 2 of 500 lost without it).
+ */
+const RESTART_QUEUED_S = 2;
+/**
  * A refused paced retry cuts the rate to what was served in the last second, by 10% to 30% (as AWS
  * adaptive retry and CUBIC cut by a share): served is the measure once sending saturated the limit
  * (each process's share when several share it), but it counts few events at small rates and halves
@@ -144,7 +150,8 @@ export function recordSuccess(state: UpstreamState, now: number): void {
   advance(state, now);
   const rate = Math.max(state.rate, MIN_RATE);
   const grown = state.slowStart ? rate * Math.max(SLOW_START_GROWTH, 2 ** ((now - state.rateAt) / SLOW_START_DOUBLING_MS)) : rate * (1 + PROBE_STEP);
-  if (!state.slowStart && (grown >= state.peak * REGROW_PAST_PEAK || now - state.cutAt >= QUIET_MS)) state.slowStart = true;
+  const queuedSeconds = (state.ticketsIssued - state.queueHead) / rate;
+  if (!state.slowStart && (grown >= state.peak * REGROW_PAST_PEAK || now - state.cutAt >= QUIET_MS) && queuedSeconds > RESTART_QUEUED_S) state.slowStart = true;
   // Growing no further than twice what was served in the last second: a rate nobody has seen served is a guess.
   setRate(state, now, Math.max(state.rate, Math.min(grown, 2 * servedInLastSecond(state, now) + 1)));
 }

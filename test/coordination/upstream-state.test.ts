@@ -59,15 +59,26 @@ describe('slow start grows in time, not only per success', () => {
   });
 
   test('5 s after the last cut without a refusal, slow start again: others may have left, at 1/s steps would take half a minute', () => {
-    const state = { ...afterBurstOfOne(), rate: 1, slowStart: false, peak: 1.2, cutAt: 1000, busyUntil: 60_000 };
+    // Twenty calls queued at t = 0, served at 1/s: 14 still wait at 6 s.
+    const state = { ...afterBurstOfOne(), rate: 1, slowStart: false, peak: 1.2, cutAt: 1000, busyUntil: 60_000, ticketsIssued: 20 };
     recordSuccess(state, 5900);
     expect(state.slowStart).toBe(false);
     recordSuccess(state, 6000);
     expect(state.slowStart).toBe(true);
   });
 
+  test('...but not once at most 2 s of calls wait at the current rate: the queue would end before slow start paid', () => {
+    // Eight calls queued at t = 0, served at 1/s: 2 wait at 6 s, 5 s after the cut; with nine, 3.
+    const state = { ...afterBurstOfOne(), rate: 1, slowStart: false, peak: 1.2, cutAt: 1000, busyUntil: 60_000, ticketsIssued: 8 };
+    recordSuccess(state, 6000);
+    expect(state.slowStart).toBe(false);
+    const longer = { ...afterBurstOfOne(), rate: 1, slowStart: false, peak: 1.2, cutAt: 1000, busyUntil: 60_000, ticketsIssued: 9 };
+    recordSuccess(longer, 6000);
+    expect(longer.slowStart).toBe(true);
+  });
+
   test('after slow start a success adds 0.3%; a tenth past the rate last refused, slow start again', () => {
-    const state = { ...afterBurstOfOne(), rate: 9, slowStart: false, peak: 9.1, cutAt: 1000, busyUntil: 60_000, windowStart: 5000, windowSuccesses: 20 };
+    const state = { ...afterBurstOfOne(), rate: 9, slowStart: false, peak: 9.1, cutAt: 1000, busyUntil: 60_000, windowStart: 5000, windowSuccesses: 20, ticketsIssued: 100 };
     recordSuccess(state, 5000);
     expect(state.rate).toBeCloseTo(9.027, 10);
     expect(state.slowStart).toBe(false);
