@@ -100,8 +100,8 @@ export class Attempt implements AttemptContext {
  */
 export function currentAttempt(): AttemptContext | undefined {
   const { running } = shared;
-  if (running !== undefined || shared.firstAttemptMaxRetries === undefined) return running;
-  return (shared.running = new Attempt(1, shared.firstAttemptMaxRetries, shared.firstAttemptSignal));
+  if (typeof running !== 'number') return running;
+  return (shared.running = new Attempt(1, running, undefined));
 }
 
 /** The first attempt's context, if the method asked for it while `runFirstAttempt` ran it. */
@@ -114,26 +114,31 @@ const slot = shared;
 /**
  * Calls `fn` as the first attempt of a call, building its context only if the code asks for it
  * through `currentAttempt()`: most first attempts succeed without looking, and the allocation would
- * be a tenth of the happy path. Right after it returns, `takeFirstAttempt()` hands over that
- * context, so a retry decision sees the very object the method saw. A method that throws
- * synchronously fails its attempt as a rejection would.
+ * be a tenth of the happy path. Until then the slot holds the attempt's `maxRetries`, all that
+ * `currentAttempt()` needs to build it; a call with the caller's signal gets its context at once.
+ * Right after it returns, `takeFirstAttempt()` hands over that context, so a retry decision sees the
+ * very object the method saw. A method that throws synchronously fails its attempt as a rejection would.
+ *
+ * Kept this small on purpose: V8 inlines a call chain only while its bytecode fits a budget, and
+ * with the method's own code this function is close to it (bench/README.md, the happy path).
  */
 export function runFirstAttempt(maxRetries: number, callerSignal: AbortSignal | undefined, fn: Function, thisArg: unknown, args: readonly unknown[]): unknown {
-  const { running, firstAttemptMaxRetries, firstAttemptSignal } = slot;
-  slot.running = undefined;
-  slot.firstAttemptMaxRetries = maxRetries;
-  slot.firstAttemptSignal = callerSignal;
+  const outer = slot.running;
+  slot.running = callerSignal === undefined ? maxRetries : firstAttemptFollowing(maxRetries, callerSignal);
   let result: unknown;
   try {
     result = invoke(fn, thisArg, args);
   } catch (error) {
     result = Promise.reject(error);
   }
-  if (slot.running !== undefined) builtFirstAttempt = slot.running;
-  slot.running = running;
-  slot.firstAttemptMaxRetries = firstAttemptMaxRetries;
-  slot.firstAttemptSignal = firstAttemptSignal;
+  const running = slot.running;
+  slot.running = outer;
+  if (typeof running !== 'number') builtFirstAttempt = running;
   return result;
+}
+
+function firstAttemptFollowing(maxRetries: number, callerSignal: AbortSignal): Attempt {
+  return new Attempt(1, maxRetries, callerSignal);
 }
 
 /** The context `runFirstAttempt` built, if any; read it at once, before any other call runs. */
@@ -160,12 +165,8 @@ export function runInAttempt(attempt: Attempt, fn: Function, thisArg: unknown, a
  * twentieth of the happy path, and let V8 inline the method.
  */
 function invoke(fn: Function, thisArg: unknown, args: readonly unknown[]): unknown {
-  switch (args.length) {
-    case 0: return fn.call(thisArg);
-    case 1: return fn.call(thisArg, args[0]);
-    case 2: return fn.call(thisArg, args[0], args[1]);
-    default: return fn.apply(thisArg, args);
-  }
+  const count = args.length;
+  return count === 0 ? fn.call(thisArg) : count === 1 ? fn.call(thisArg, args[0]) : fn.apply(thisArg, args);
 }
 
 /**

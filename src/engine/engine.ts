@@ -23,15 +23,21 @@ export type MethodLabel = string | ((thisArg: unknown) => string);
  * The happy path is kept apart and small: it calls the method and attaches one rejection handler.
  * Everything else (timers, waits, the coordinator's questions) starts in `RetryingCall` after a
  * failure, or from the start when timers or a busy upstream must watch the call from its start.
- * Rare branches sit in functions of their own, so that V8 can inline the wrapper, the fast path
- * and the method itself into the caller: past its inlining budget, the method is called, not
- * inlined, and that alone was a fifth of the happy path.
+ * Rare branches sit in functions of their own, and the fast path is one function, so that V8 can
+ * inline the wrapper, the fast path and the method itself into the caller. V8 inlines a chain of
+ * calls while their bytecode, argument moves included, fits a budget (920 bytes on Node 20); past
+ * it the method is called, not inlined, and the happy path costs a fifth more (bench/README.md).
  */
 export function callWithRetry(policy: RetryPolicy, label: MethodLabel, fn: Function, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined): Promise<unknown> {
   if (callerSignal?.aborted || openTelemetryRegistrations() !== undefined || watchedFromStart(policy)) {
     return startWatched(policy, label, fn, thisArg, args, callerSignal);
   }
-  return firstAttempt(policy, label, fn, thisArg, args, callerSignal);
+  // The fast path: the first attempt runs at once, and only a failure starts the retrying loop.
+  const result = runFirstAttempt(policy.maxRetries, callerSignal, fn, thisArg, args);
+  const attempt = takeFirstAttempt();
+  // A promise is tested for alone: when V8 inlines the method, it knows the answer.
+  if (attempt !== undefined || !(result instanceof Promise)) return settleFirstAttempt(policy, label, fn, thisArg, args, callerSignal, result, attempt);
+  return result.then(policy.passSuccess, retryAfterFailure(policy, label, fn, thisArg, args, callerSignal));
 }
 
 /** Timers, `retryOnResult` or a busy coordinator must watch the call from its first attempt. */
@@ -39,22 +45,16 @@ function watchedFromStart({ watchFromStart, retryOnResult, upstream }: RetryPoli
   return watchFromStart || retryOnResult !== undefined || (upstream !== undefined && !upstream.calm);
 }
 
-/** A call that may need more than the fast path: aborted already, observed by telemetry, or watched from its start. */
+/**
+ * A call that may need more than the fast path: aborted already, observed by telemetry, or watched
+ * from its start. (With telemetry registered but not observing this call, it runs watched too: rare,
+ * and the fast path stays one function.)
+ */
 function startWatched(policy: RetryPolicy, label: MethodLabel, fn: Function, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined): Promise<unknown> {
   // Aborted before it began: the engine never takes charge, so no hook runs and nothing is held.
   if (callerSignal?.aborted) return Promise.reject(callerSignal.reason);
   const observer = openTelemetryRegistrations() && observeCall(policy, labelText(label, thisArg));
-  if (observer === undefined && !watchedFromStart(policy)) return firstAttempt(policy, label, fn, thisArg, args, callerSignal);
   return new RetryingCall(policy, label, fn, thisArg, args, callerSignal, observer).run(undefined, undefined);
-}
-
-/** The fast path: the first attempt runs at once, and only a failure starts the retrying loop. */
-function firstAttempt(policy: RetryPolicy, label: MethodLabel, fn: Function, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined): Promise<unknown> {
-  const result = runFirstAttempt(policy.maxRetries, callerSignal, fn, thisArg, args);
-  const attempt = takeFirstAttempt();
-  // A promise is tested for alone: when V8 inlines the method, it knows the answer.
-  if (attempt !== undefined || !(result instanceof Promise)) return settleFirstAttempt(policy, label, fn, thisArg, args, callerSignal, result, attempt);
-  return result.then(policy.passSuccess, retryAfterFailure(policy, label, fn, thisArg, args, callerSignal));
 }
 
 /**

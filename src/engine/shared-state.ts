@@ -9,24 +9,22 @@ import type { RetryOptions } from '../policy/options.js';
  * started by the other and `setRetryDefaults` reaches every decorated method.
  */
 export interface SharedState {
-  /** The attempt whose synchronous part is running, if any. */
-  running: Attempt | undefined;
-  /** While a first attempt runs with no context built yet: what `currentAttempt()` needs to build it. */
-  firstAttemptMaxRetries: number | undefined;
-  firstAttemptSignal: AbortSignal | undefined;
+  /**
+   * The attempt whose synchronous part is running, if any; while a first attempt runs with no
+   * context built yet, its `maxRetries`, which is all `currentAttempt()` needs to build it.
+   */
+  running: Attempt | number | undefined;
   applicationDefaults: RetryOptions;
   defaultsVersion: number;
   readonly decoratedMethods: Set<DecoratedMethod>;
   readonly methodsByWrapper: WeakMap<Function, DecoratedMethod>;
 }
 
-const key = Symbol.for('retryable.shared-state.v1');
+const key = Symbol.for('retryable.shared-state.v2');
 const holder = globalThis as typeof globalThis & { [key]?: SharedState };
 
 export const shared: SharedState = (holder[key] ??= {
   running: undefined,
-  firstAttemptMaxRetries: undefined,
-  firstAttemptSignal: undefined,
   applicationDefaults: Object.freeze({}),
   defaultsVersion: 0,
   decoratedMethods: new Set(),

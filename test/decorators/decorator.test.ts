@@ -203,6 +203,30 @@ describe('currentAttempt()', () => {
     await new Outer().run();
     expect(log).toEqual(['inner 3', 'outer 7']);
   });
+
+  test('an inner call with a caller signal gets its context at once; the outer one, not built yet, is still its own', async () => {
+    const seen: { attempt: number; maxRetries: number; aborted: boolean }[] = [];
+    const innerCaller = new AbortController();
+    class Inner {
+      @Retryable(exact) async run(signal: AbortSignal): Promise<void> {
+        innerCaller.abort(new Error('inner caller left'));
+        const { attempt, maxRetries, signal: own } = currentAttempt()!;
+        seen.push({ attempt, maxRetries, aborted: own.aborted && signal.aborted });
+      }
+    }
+    class Outer {
+      inner = new Inner();
+      @Retryable({ ...exact, maxRetries: 7 }) async run(): Promise<void> {
+        const pending = this.inner.run(innerCaller.signal);
+        const { attempt, maxRetries, signal } = currentAttempt()!;
+        seen.push({ attempt, maxRetries, aborted: signal.aborted });
+        await pending;
+      }
+    }
+    await new Outer().run();
+    expect(seen).toEqual([{ attempt: 1, maxRetries: 3, aborted: true }, { attempt: 1, maxRetries: 7, aborted: false }]);
+    expect(currentAttempt()).toBeUndefined();
+  });
 });
 
 describe('cancellation from the arguments', () => {
