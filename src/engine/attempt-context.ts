@@ -160,9 +160,10 @@ export function runInAttempt(attempt: Attempt, fn: Function, thisArg: unknown, a
 }
 
 /**
- * `fn.apply(thisArg, args)`, with short argument lists passed one by one. `apply` with an array the
+ * `fn.apply(thisArg, args)`, with no argument or one passed directly. `apply` with an array the
  * engine keeps (for a retry) copies it onto the stack in a builtin; the direct calls save a
- * twentieth of the happy path, and let V8 inline the method.
+ * twentieth of the happy path, and let V8 inline the method. Longer lists go through `apply`:
+ * each case adds bytecode to the fast path, which must fit V8's inlining budget.
  */
 function invoke(fn: Function, thisArg: unknown, args: readonly unknown[]): unknown {
   const count = args.length;

@@ -29,7 +29,7 @@ export type MethodLabel = string | ((thisArg: unknown) => string);
  * it the method is called, not inlined, and the happy path costs a fifth more (bench/README.md).
  */
 export function callWithRetry(policy: RetryPolicy, label: MethodLabel, fn: Function, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined): Promise<unknown> {
-  if (callerSignal?.aborted || openTelemetryRegistrations() !== undefined || watchedFromStart(policy)) {
+  if (callerSignal?.aborted || (openTelemetryRegistrations() !== undefined && policy.telemetry) || watchedFromStart(policy)) {
     return startWatched(policy, label, fn, thisArg, args, callerSignal);
   }
   // The fast path: the first attempt runs at once, and only a failure starts the retrying loop.
@@ -47,8 +47,8 @@ function watchedFromStart({ watchFromStart, retryOnResult, upstream }: RetryPoli
 
 /**
  * A call that may need more than the fast path: aborted already, observed by telemetry, or watched
- * from its start. (With telemetry registered but not observing this call, it runs watched too: rare,
- * and the fast path stays one function.)
+ * from its start. (When the OpenTelemetry API is registered but has neither a tracer nor a meter, a
+ * call runs watched too: rare, and the fast path stays one function.)
  */
 function startWatched(policy: RetryPolicy, label: MethodLabel, fn: Function, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined): Promise<unknown> {
   // Aborted before it began: the engine never takes charge, so no hook runs and nothing is held.

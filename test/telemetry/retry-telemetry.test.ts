@@ -150,6 +150,18 @@ describe('retry(): where the spans go', () => {
     expect(await otel.points()).toEqual([]);
   });
 
+  test('telemetry: false keeps the fast path too: a call that succeeds at once never reads the clock', async () => {
+    const readAt: number[] = [];
+    const clock = { now: () => (readAt.push(Date.now()), Date.now()), setTimeout, clearTimeout };
+    const value = await retry(async () => 'choice', { ...exact, clock, telemetry: false });
+    expect(value).toBe('choice');
+    expect(readAt).toEqual([]);
+    // Observed, the same call reads it: the span's times come from it.
+    await retry(async () => 'choice', { ...exact, clock });
+    expect(readAt.length).toBeGreaterThan(0);
+    await vi.runAllTimersAsync(); // the SDK's own export timers
+  });
+
   test("a coordinator's hold before a first attempt is a wait event too, with its reason", async () => {
     const budget = new RetryBudget();
     const shared = { ...exact, budget, random: () => 0 };
