@@ -29,7 +29,7 @@ export type MethodLabel = string | ((thisArg: unknown) => string);
  * it the method is called, not inlined, and the happy path costs a fifth more (bench/README.md).
  */
 export function callWithRetry(policy: RetryPolicy, label: MethodLabel, fn: Function, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined): Promise<unknown> {
-  if (callerSignal?.aborted || (openTelemetryRegistrations() !== undefined && policy.telemetry) || watchedFromStart(policy)) {
+  if (callerSignal?.aborted || openTelemetryRegistrations() !== undefined || watchedFromStart(policy)) {
     return startWatched(policy, label, fn, thisArg, args, callerSignal);
   }
   // The fast path: the first attempt runs at once, and only a failure starts the retrying loop.
@@ -45,15 +45,17 @@ function watchedFromStart({ watchFromStart, retryOnResult, upstream }: RetryPoli
   return watchFromStart || retryOnResult !== undefined || (upstream !== undefined && !upstream.calm);
 }
 
-/**
- * A call that may need more than the fast path: aborted already, observed by telemetry, or watched
- * from its start. (When the OpenTelemetry API is registered but has neither a tracer nor a meter, a
- * call runs watched too: rare, and the fast path stays one function.)
- */
+/** A call that may need more than the fast path: aborted already, observed by telemetry, or watched from its start. */
 function startWatched(policy: RetryPolicy, label: MethodLabel, fn: Function, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined): Promise<unknown> {
   // Aborted before it began: the engine never takes charge, so no hook runs and nothing is held.
   if (callerSignal?.aborted) return Promise.reject(callerSignal.reason);
   const observer = openTelemetryRegistrations() && observeCall(policy, labelText(label, thisArg));
+  if (observer === undefined && !watchedFromStart(policy)) {
+    // Telemetry is registered but does not observe this call (`telemetry: false`): the fast path's
+    // outcome, through its rarer ends, so that the fast path itself stays one function.
+    const result = runFirstAttempt(policy.maxRetries, callerSignal, fn, thisArg, args);
+    return settleFirstAttempt(policy, label, fn, thisArg, args, callerSignal, result, takeFirstAttempt());
+  }
   return new RetryingCall(policy, label, fn, thisArg, args, callerSignal, observer).run(undefined, undefined);
 }
 
