@@ -137,6 +137,7 @@ export function runFirstAttempt(maxRetries: number, callerSignal: AbortSignal | 
   return result;
 }
 
+// Apart, so that the construction's bytecode stays out of `runFirstAttempt`'s inlining budget.
 function firstAttemptFollowing(maxRetries: number, callerSignal: AbortSignal): Attempt {
   return new Attempt(1, maxRetries, callerSignal);
 }
