@@ -14,4 +14,6 @@ export default defineConfig({
   splitting: false,
   treeshake: true,
   outDir: 'dist',
+  // Not the root tsconfig: see tsconfig.build.json for why.
+  tsconfig: 'tsconfig.build.json',
 });

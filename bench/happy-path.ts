@@ -53,6 +53,15 @@ export const happyPathNames = {
   floorWithClosure: 'floor with a per-call closure: fn.apply(this, args).then(undefined, (e) => retry(this, args, e))',
 } as const;
 
+/**
+ * The family of argument counts: a method's arguments change the wrapper's work (the arguments are
+ * kept for a retry and searched for the caller's AbortSignal), so the ratio is shown for each. The
+ * arguments are what a service method is called with: a prompt, an options object, a number.
+ */
+export const argumentCounts = [0, 1, 2, 3] as const;
+export const withArguments = (subject: string, count: number) => (count === 0 ? subject : `${subject}, ${count} argument${count === 1 ? '' : 's'}`);
+const options = { temperature: 0 };
+
 export interface HappyPathSubjects {
   readonly baseline: BatchLoop;
   readonly subjects: readonly PairedSubject[];
@@ -66,9 +75,22 @@ export interface HappyPathSubjects {
 export function happyPathSubjects(): HappyPathSubjects {
   // Classes are built here, not at module load, so that importing this file never runs the
   // decorator (contention runs don't need it).
+  const alikeOptions = { maxRetries: alike.retries, initialDelay: alike.initialDelayMs, multiplier: alike.multiplier, maxDelay: alike.maxDelayMs };
   class DecoratedService {
-    @Retryable({ maxRetries: alike.retries, initialDelay: alike.initialDelayMs, multiplier: alike.multiplier, maxDelay: alike.maxDelayMs })
+    @Retryable(alikeOptions)
     async resolveImmediately(): Promise<number> {
+      return 1;
+    }
+    @Retryable(alikeOptions)
+    async complete(_prompt: string): Promise<number> {
+      return 1;
+    }
+    @Retryable(alikeOptions)
+    async completeWith(_prompt: string, _options: object): Promise<number> {
+      return 1;
+    }
+    @Retryable(alikeOptions)
+    async completeWithCount(_prompt: string, _options: object, _count: number): Promise<number> {
       return 1;
     }
   }
@@ -81,6 +103,18 @@ export function happyPathSubjects(): HappyPathSubjects {
   class FloorWithClosureService {
     @FloorWithClosureWrapper()
     async resolveImmediately(): Promise<number> {
+      return 1;
+    }
+    @FloorWithClosureWrapper()
+    async complete(_prompt: string): Promise<number> {
+      return 1;
+    }
+    @FloorWithClosureWrapper()
+    async completeWith(_prompt: string, _options: object): Promise<number> {
+      return 1;
+    }
+    @FloorWithClosureWrapper()
+    async completeWithCount(_prompt: string, _options: object, _count: number): Promise<number> {
       return 1;
     }
   }
@@ -138,6 +172,13 @@ export function happyPathSubjects(): HappyPathSubjects {
           for (let i = 0; i < n; i++) await floorWithClosure.resolveImmediately();
         },
       },
+      // The argument-count family, each loop its own literal (see above).
+      { name: withArguments(happyPathNames.decorated, 1), loop: async (n) => { for (let i = 0; i < n; i++) await decorated.complete('hello'); } },
+      { name: withArguments(happyPathNames.floorWithClosure, 1), loop: async (n) => { for (let i = 0; i < n; i++) await floorWithClosure.complete('hello'); } },
+      { name: withArguments(happyPathNames.decorated, 2), loop: async (n) => { for (let i = 0; i < n; i++) await decorated.completeWith('hello', options); } },
+      { name: withArguments(happyPathNames.floorWithClosure, 2), loop: async (n) => { for (let i = 0; i < n; i++) await floorWithClosure.completeWith('hello', options); } },
+      { name: withArguments(happyPathNames.decorated, 3), loop: async (n) => { for (let i = 0; i < n; i++) await decorated.completeWithCount('hello', options, 3); } },
+      { name: withArguments(happyPathNames.floorWithClosure, 3), loop: async (n) => { for (let i = 0; i < n; i++) await floorWithClosure.completeWithCount('hello', options, 3); } },
     ],
   };
 }

@@ -18,8 +18,8 @@ import { runMatrix } from './matrix/parallel.js';
 import type { FamilyResult } from './matrix/run-matrix.js';
 import { contentionPeers } from './peers.js';
 import { contentionSeeds, pairedTimingPlan, processCount } from './plan.js';
-import { contentionTable, floorTable, heapTable, machineLine, pairedTable, type Machine } from './report.js';
-import { happyPathNames } from './happy-path.js';
+import { contentionTable, familyFloorTable, floorTable, heapTable, machineLine, pairedTable, type Machine } from './report.js';
+import { argumentCounts, happyPathNames, withArguments } from './happy-path.js';
 
 // The compiled file runs from .bench-build/bench/, the results belong in the source tree.
 const resultsFile = fileURLToPath(new URL('../../bench/results/latest.json', import.meta.url));
@@ -72,6 +72,10 @@ console.log(
       'Against the floors, process by process (each ratio to the bare loop divided by the floor\'s from the same process):',
       '',
       floorTable(happyPath, [happyPathNames.decorated, 'retry()', 'naive loop'], [['floor', happyPathNames.floor], ['floor with a per-call closure', happyPathNames.floorWithClosure]]),
+      '',
+      'By the number of arguments the method takes, `@Retryable` against the floor with a per-call closure taking the same arguments:',
+      '',
+      familyFloorTable(happyPath, 'arguments', argumentCounts.map((count) => [String(count), withArguments(happyPathNames.decorated, count), withArguments(happyPathNames.floorWithClosure, count)])),
     ]),
     ...section(sectionsRun('als-cost'), [
       '### AsyncLocalStorage on plain promise code (why the library avoids it)',

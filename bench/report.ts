@@ -57,6 +57,26 @@ export function floorTable(summaries: readonly PairedSummary[], subjects: readon
   return table(['Subject', ...floors.flatMap(([label]) => [`× ${label} (median)`, 'range'])], rows);
 }
 
+/**
+ * One row per member of a family (`[row label, subject name, floor name]`): the subject as a
+ * multiple of its floor, process by process, and the worst median of the family last.
+ */
+export function familyFloorTable(summaries: readonly PairedSummary[], label: string, rows: readonly (readonly [string, string, string])[]): string {
+  const find = (name: string) => summaries.find((summary) => summary.name === name);
+  const spreads = rows.flatMap(([row, subjectName, floorName]) => {
+    const subject = find(subjectName);
+    const floor = find(floorName);
+    return subject === undefined || floor === undefined ? [] : [[row, relativeSpread(subject, floor)] as const];
+  });
+  if (spreads.length === 0) return '';
+  const worst = Math.max(...spreads.map(([, spread]) => spread.median));
+  return [
+    table([label, '× floor (median)', 'range'], spreads.map(([row, spread]) => [row, times(spread.median), range(spread, times)])),
+    '',
+    `Worst median of the family: ${times(worst)}.`,
+  ].join('\n');
+}
+
 export function heapTable(growth: readonly HeapGrowth[]): string {
   return table(
     ['Subject', 'calls', 'heap growth after GC (MiB)'],

@@ -2,7 +2,9 @@
  * The only file in bench/ that knows our library's API. Every benchmark reaches `retryable`
  * through here, so an API change means editing one file, not the harness.
  */
-import * as retryable from '../../src/index.js';
+// The package by its own name: Node resolves it to the built dist/ that users run (`npm run bench`
+// builds it first); the type checker reads src/ through the root tsconfig's `paths`.
+import * as retryable from 'retryable';
 
 /** The options our `retry()` and `@Retryable()` take, as far as the bench uses them. */
 export interface OurOptions {

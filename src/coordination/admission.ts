@@ -81,8 +81,12 @@ export function levelAt(bucket: BucketModel, now: number): number {
 
 /** Whether every known limit has room to spare, so that attempts need not ask. */
 export function hasHeadroom(state: AdmissionState, now: number): boolean {
-  const roomy = (bucket: BucketModel | null) => bucket === null || levelAt(bucket, now) >= bucket.capacity * CALM_SHARE;
-  return roomy(state.requests) && roomy(state.tokens);
+  return isRoomy(state.requests, now) && isRoomy(state.tokens, now);
+}
+
+// At module level: the happy path's count of successes folds in through `hasHeadroom`.
+function isRoomy(bucket: BucketModel | null, now: number): boolean {
+  return bucket === null || levelAt(bucket, now) >= bucket.capacity * CALM_SHARE;
 }
 
 /**

@@ -168,7 +168,8 @@ export function runInAttempt(attempt: Attempt, fn: Function, thisArg: unknown, a
  */
 function invoke(fn: Function, thisArg: unknown, args: readonly unknown[]): unknown {
   const count = args.length;
-  return count === 0 ? fn.call(thisArg) : count === 1 ? fn.call(thisArg, args[0]) : fn.apply(thisArg, args);
+  return count === 0 ? fn.call(thisArg) : count === 1 ? fn.call(thisArg, args[0]) : count === 2 ? fn.call(thisArg, args[0], args[1])
+    : count === 3 ? fn.call(thisArg, args[0], args[1], args[2]) : fn.apply(thisArg, args);
 }
 
 /**

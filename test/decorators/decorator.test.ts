@@ -86,6 +86,29 @@ describe('retrying a method', () => {
     }
   });
 
+  test('each argument count, 0 to 5, reaches the method as given, on the first attempt and on a retry', async () => {
+    const seen: unknown[][] = [];
+    class Service {
+      @Retryable({ ...exact, maxRetries: 1 })
+      async call(...args: unknown[]): Promise<number> {
+        seen.push(args);
+        await Promise.resolve();
+        if (seen.length % 2 === 1) throw httpError(503);
+        return args.length;
+      }
+    }
+    const service = new Service();
+    const options = { temperature: 0 };
+    const lists = [[], ['a'], ['a', options], ['a', options, 3], ['a', options, 3, null], ['a', options, 3, null, undefined]];
+    for (const args of lists) {
+      const outcome = observe(service.call(...args));
+      await vi.runAllTimersAsync();
+      expect(await outcome).toEqual({ status: 'fulfilled', value: args.length });
+    }
+    expect(seen).toEqual(lists.flatMap((args) => [args, args]));
+    seen.forEach((args, index) => args.forEach((arg, position) => expect(arg).toBe(lists[index >> 1]![position])));
+  });
+
   test('when attempts run out the caller gets the last error itself, with onRetry told each step', async () => {
     const errors = [httpError(500), httpError(502), httpError(503)];
     const events: RetryEvent[] = [];
@@ -240,15 +263,20 @@ describe('cancellation from the arguments', () => {
       callerController.abort(new Error('left'));
       seen.push({ own: signal !== callerController.signal, reason: signal.reason });
     };
+    const c = new AbortController();
     class Service {
       @Retryable(exact) async direct(_prompt: string, _signal: AbortSignal): Promise<void> { follow(a); }
       @Retryable(exact) async field(_prompt: string, _options: { signal?: AbortSignal }): Promise<void> { follow(b); }
+      // Past primitives, null and an object without a signal, the fourth argument's field is found.
+      @Retryable(exact) async later(_n: number, _nothing: null, _plain: object, _options: { signal?: AbortSignal }): Promise<void> { follow(c); }
     }
     await new Service().direct('hi', a.signal);
     await new Service().field('hi', { signal: b.signal });
-    expect(seen).toEqual([{ own: true, reason: a.signal.reason }, { own: true, reason: b.signal.reason }]);
+    await new Service().later(1, null, {}, { signal: c.signal });
+    expect(seen).toEqual([{ own: true, reason: a.signal.reason }, { own: true, reason: b.signal.reason }, { own: true, reason: c.signal.reason }]);
     expect(seen[0]!.reason).toBe(a.signal.reason);
     expect(seen[1]!.reason).toBe(b.signal.reason);
+    expect(seen[2]!.reason).toBe(c.signal.reason);
     expect(getEventListeners(a.signal, 'abort')).toHaveLength(0);
   });
 
