@@ -161,10 +161,11 @@ export function runInAttempt(attempt: Attempt, fn: Function, thisArg: unknown, a
 }
 
 /**
- * `fn.apply(thisArg, args)`, with no argument or one passed directly. `apply` with an array the
- * engine keeps (for a retry) copies it onto the stack in a builtin; the direct calls save a
- * twentieth of the happy path, and let V8 inline the method. Longer lists go through `apply`:
- * each case adds bytecode to the fast path, which must fit V8's inlining budget.
+ * `fn.apply(thisArg, args)`, with up to three arguments passed directly. `apply` with an array the
+ * engine keeps (for a retry) copies it onto the stack in a builtin; the direct calls save a tenth
+ * of the happy path at two and three arguments (bench/README.md, the argument-count family). Longer
+ * lists go through `apply`: each case adds bytecode to the fast path, which must fit V8's inlining
+ * budget.
  */
 function invoke(fn: Function, thisArg: unknown, args: readonly unknown[]): unknown {
   const count = args.length;
