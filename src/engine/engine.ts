@@ -17,6 +17,16 @@ import { openTelemetryRegistrations } from '../telemetry/otel-global.js';
 export type MethodLabel = string | ((thisArg: unknown) => string);
 
 /**
+ * What a call site gives the engine once for all its calls (a decorated method, `retry()`): the
+ * function each attempt calls, with the call's `this` and arguments, and the name of its calls.
+ * One object rather than two values, so that a call keeps one reference to it for a retry.
+ */
+export interface CallSite {
+  readonly fn: Function;
+  readonly label: MethodLabel;
+}
+
+/**
  * Runs `fn` under `policy`: the first attempt at once, then retries as `decide` says. This engine
  * is the only code that waits or reads the clock.
  *
@@ -28,16 +38,16 @@ export type MethodLabel = string | ((thisArg: unknown) => string);
  * calls while their bytecode, argument moves included, fits a budget (920 bytes on Node 20); past
  * it the method is called, not inlined, and the happy path costs a fifth more (bench/README.md).
  */
-export function callWithRetry(policy: RetryPolicy, label: MethodLabel, fn: Function, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined): Promise<unknown> {
+export function callWithRetry(policy: RetryPolicy, site: CallSite, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined): Promise<unknown> {
   if (callerSignal?.aborted || openTelemetryRegistrations() !== undefined || watchedFromStart(policy)) {
-    return startWatched(policy, label, fn, thisArg, args, callerSignal);
+    return startWatched(policy, site, thisArg, args, callerSignal);
   }
   // The fast path: the first attempt runs at once, and only a failure starts the retrying loop.
-  const result = runFirstAttempt(policy.maxRetries, callerSignal, fn, thisArg, args);
+  const result = runFirstAttempt(policy.maxRetries, callerSignal, site.fn, thisArg, args);
   const attempt = takeFirstAttempt();
   // A promise is tested for alone: when V8 inlines the method, it knows the answer.
-  if (attempt !== undefined || !(result instanceof Promise)) return settleFirstAttempt(policy, label, fn, thisArg, args, callerSignal, result, attempt);
-  return result.then(policy.passSuccess, retryAfterFailure(policy, label, fn, thisArg, args, callerSignal));
+  if (attempt !== undefined || !(result instanceof Promise)) return settleFirstAttempt(policy, site, thisArg, args, callerSignal, result, attempt);
+  return result.then(policy.passSuccess, retryAfterFailure(policy, site, thisArg, args));
 }
 
 /** Timers, `retryOnResult` or a busy coordinator must watch the call from its first attempt. */
@@ -46,46 +56,48 @@ function watchedFromStart({ watchFromStart, retryOnResult, upstream }: RetryPoli
 }
 
 /** A call that may need more than the fast path: aborted already, observed by telemetry, or watched from its start. */
-function startWatched(policy: RetryPolicy, label: MethodLabel, fn: Function, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined): Promise<unknown> {
+function startWatched(policy: RetryPolicy, site: CallSite, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined): Promise<unknown> {
   // Aborted before it began: the engine never takes charge, so no hook runs and nothing is held.
   if (callerSignal?.aborted) return Promise.reject(callerSignal.reason);
-  const observer = openTelemetryRegistrations() && observeCall(policy, labelText(label, thisArg));
+  const observer = openTelemetryRegistrations() && observeCall(policy, labelText(site, thisArg));
   if (observer === undefined && !watchedFromStart(policy)) {
     // Telemetry is registered but does not observe this call (`telemetry: false`): the fast path's
     // outcome, through its rarer ends, so that the fast path itself stays one function.
-    const result = runFirstAttempt(policy.maxRetries, callerSignal, fn, thisArg, args);
-    return settleFirstAttempt(policy, label, fn, thisArg, args, callerSignal, result, takeFirstAttempt());
+    const result = runFirstAttempt(policy.maxRetries, callerSignal, site.fn, thisArg, args);
+    return settleFirstAttempt(policy, site, thisArg, args, callerSignal, result, takeFirstAttempt());
   }
-  return new RetryingCall(policy, label, fn, thisArg, args, callerSignal, observer).run(undefined, undefined);
+  return new RetryingCall(policy, site, thisArg, args, callerSignal, observer).run(undefined, undefined);
 }
 
 /**
  * The rarer ends of a first attempt on the fast path: the method asked for its context, or returned
  * another thenable (adopted, so the caller always gets a Promise) or no promise at all.
  */
-function settleFirstAttempt(policy: RetryPolicy, label: MethodLabel, fn: Function, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined, result: unknown, attempt: Attempt | undefined): Promise<unknown> {
+function settleFirstAttempt(policy: RetryPolicy, site: CallSite, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined, result: unknown, attempt: Attempt | undefined): Promise<unknown> {
   const promise = result instanceof Promise ? result : isPromiseLike(result) ? Promise.resolve(result) : undefined;
-  if (promise === undefined) return Promise.reject(notAPromise(label, fn, thisArg, result));
-  if (attempt === undefined) return promise.then(policy.passSuccess, retryAfterFailure(policy, label, fn, thisArg, args, callerSignal));
+  if (promise === undefined) return Promise.reject(notAPromise(site, thisArg, result));
+  if (attempt === undefined) return promise.then(policy.passSuccess, retryAfterFailure(policy, site, thisArg, args));
   if (attempt.following) promise.then(() => attempt.release(), () => attempt.release());
-  return promise.then(policy.passSuccess, (error: unknown) => new RetryingCall(policy, label, fn, thisArg, args, callerSignal).run(attempt, error));
+  return promise.then(policy.passSuccess, (error: unknown) => new RetryingCall(policy, site, thisArg, args, callerSignal).run(attempt, error));
 }
 
 /**
  * After a first attempt fails on the fast path, the call goes on in a `RetryingCall`. The closure
- * keeps only what that needs: each variable it holds is allocated on every call.
+ * keeps only what that needs: each variable it holds is allocated on every call. It needs no
+ * caller's signal: a call with one has its first attempt's context built at once, and
+ * `settleFirstAttempt` takes it the other way.
  */
-function retryAfterFailure(policy: RetryPolicy, label: MethodLabel, fn: Function, thisArg: unknown, args: readonly unknown[], callerSignal: AbortSignal | undefined) {
-  return (error: unknown) => new RetryingCall(policy, label, fn, thisArg, args, callerSignal).run(new Attempt(1, policy.maxRetries, callerSignal), error);
+function retryAfterFailure(policy: RetryPolicy, site: CallSite, thisArg: unknown, args: readonly unknown[]) {
+  return (error: unknown) => new RetryingCall(policy, site, thisArg, args, undefined).run(new Attempt(1, policy.maxRetries, undefined), error);
 }
 
-function labelText(label: MethodLabel, thisArg: unknown): string {
+function labelText({ label }: CallSite, thisArg: unknown): string {
   return typeof label === 'string' ? label : label(thisArg);
 }
 
-function notAPromise(label: MethodLabel, fn: Function, thisArg: unknown, result: unknown): TypeError {
+function notAPromise(site: CallSite, thisArg: unknown, result: unknown): TypeError {
   const got = result === null ? 'null' : typeof result;
-  const subject = fn === passAttemptTo ? 'retry(): fn' : `@Retryable on ${labelText(label, thisArg)}: the method`;
+  const subject = site.fn === passAttemptTo ? 'retry(): fn' : `@Retryable on ${labelText(site, thisArg)}: the method`;
   return new TypeError(`${subject} must return a Promise, but it returned ${got}`);
 }
 
@@ -110,8 +122,7 @@ class RetryingCall {
 
   constructor(
     private readonly policy: RetryPolicy,
-    private readonly label: MethodLabel,
-    private readonly fn: Function,
+    private readonly site: CallSite,
     private readonly thisArg: unknown,
     private readonly args: readonly unknown[],
     private readonly callerSignal: AbortSignal | undefined,
@@ -150,7 +161,7 @@ class RetryingCall {
     } catch (thrown) {
       if (!GiveUp.is(thrown)) throw thrown;
       this.observer?.gaveUp(thrown.reason, thrown.error);
-      runHook(this.policy.onGiveUp, { error: thrown.error, attempts: this.attemptsRun, reason: thrown.reason, method: labelText(this.label, this.thisArg) }, 'onGiveUp');
+      runHook(this.policy.onGiveUp, { error: thrown.error, attempts: this.attemptsRun, reason: thrown.reason, method: labelText(this.site, this.thisArg) }, 'onGiveUp');
       return this.lastWord(thrown);
     } finally {
       this.dispose();
@@ -195,7 +206,7 @@ class RetryingCall {
     if (failover) this.avoid.push(target!);
     else this.avoid.length = 0;
     const { delay, serverHint } = decision;
-    runHook(policy.onRetry, { error, attempt: attempt.attempt, delay, serverHint, method: labelText(this.label, this.thisArg) }, 'onRetry');
+    runHook(policy.onRetry, { error, attempt: attempt.attempt, delay, serverHint, method: labelText(this.site, this.thisArg) }, 'onRetry');
     this.observer?.waiting(delay, decision.reason, serverHint);
     if (!(await this.sleep(delay))) throw this.stopped(error);
     return delay;
@@ -247,9 +258,9 @@ class RetryingCall {
       attempt.controller!.abort(timeoutReason('attemptTimeout', attemptTimeout));
     }, attemptTimeout);
     try {
-      const { observer } = this;
-      const result = observer === undefined ? runInAttempt(attempt, this.fn, this.thisArg, this.args) : observer.attempt(attempt.attempt, runInAttempt, attempt, this.fn, this.thisArg, this.args);
-      if (!isPromiseLike(result)) throw this.giveUp(notAPromise(this.label, this.fn, this.thisArg, result), 'not-retryable');
+      const { observer, site: { fn } } = this;
+      const result = observer === undefined ? runInAttempt(attempt, fn, this.thisArg, this.args) : observer.attempt(attempt.attempt, runInAttempt, attempt, fn, this.thisArg, this.args);
+      if (!isPromiseLike(result)) throw this.giveUp(notAPromise(this.site, this.thisArg, result), 'not-retryable');
       const value = await result;
       if (this.rejects(value)) throw new RejectedResultError(value);
       return value;

@@ -1,6 +1,6 @@
 import { callerSignalOf } from './caller-signal.js';
 import { registerDecoratedMethod, type DecoratedMethod } from '../policy/defaults.js';
-import { callWithRetry, type MethodLabel } from '../engine/engine.js';
+import { callWithRetry, type CallSite, type MethodLabel } from '../engine/engine.js';
 import { copyMethodIdentity, publishPolicy } from './metadata.js';
 import type { RetryOptions } from '../policy/options.js';
 import { retryingStreamMethod } from './stream.js';
@@ -82,13 +82,18 @@ function wrapMethod(original: Function, options: RetryOptions, where: string, la
   const method: DecoratedMethod = registerDecoratedMethod(options, `@Retryable on ${where}`, () => publishPolicy(wrapper, method, target, propertyKey));
   const wrapper = isAsyncGeneratorFunction(original)
     ? retryingStreamMethod(original, method, label)
-    : function retryableMethod(this: unknown, ...args: unknown[]) {
-      const policy = method.policy;
-      return callWithRetry(policy, label, original, this, args, callerSignalOf(policy, this, args));
-    };
+    : retryingMethod({ fn: original, label }, method);
   copyMethodIdentity(original, wrapper);
   publishPolicy(wrapper, method, target, propertyKey);
   return wrapper;
+}
+
+/** The wrapper of a method that returns a promise; its call site is built once, here. */
+function retryingMethod(site: CallSite, method: DecoratedMethod): Function {
+  return function retryableMethod(this: unknown, ...args: unknown[]) {
+    const policy = method.policy;
+    return callWithRetry(policy, site, this, args, callerSignalOf(policy, this, args));
+  };
 }
 
 function isAsyncGeneratorFunction(fn: Function): boolean {

@@ -2,7 +2,7 @@ import { currentAttempt, type Attempt } from '../engine/attempt-context.js';
 import { onAbort } from '../engine/abort-fanout.js';
 import { callerSignalOf } from './caller-signal.js';
 import type { DecoratedMethod } from '../policy/defaults.js';
-import { callWithRetry, type MethodLabel } from '../engine/engine.js';
+import { callWithRetry, type CallSite, type MethodLabel } from '../engine/engine.js';
 
 /** An attempt that reached its first value; a class, so it is told apart from a fallback's stream. */
 class StartedStream {
@@ -27,10 +27,11 @@ export function retryingStreamMethod(original: Function, method: DecoratedMethod
     return iterator.next().then((first) => new StartedStream(iterator, first, attempt));
   }
 
+  const site: CallSite = { fn: startStream, label };
   return async function* retryableStream(this: unknown, ...args: unknown[]) {
     const policy = method.policy;
     const callerSignal = callerSignalOf(policy, this, args);
-    const started = await callWithRetry(policy, label, startStream, this, args, callerSignal);
+    const started = await callWithRetry(policy, site, this, args, callerSignal);
     // The `fallback` answered: it gives the caller a stream of its own (an `async *` function, say).
     if (!(started instanceof StartedStream)) return yield* started as AsyncIterable<unknown>;
     const { iterator, first, attempt } = started;

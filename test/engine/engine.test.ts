@@ -207,6 +207,19 @@ describe('hooks', () => {
     expect(ends).toEqual([{ error: third, attempts: 3, reason: 'retries-exhausted', method: 'fn' }]);
   });
 
+  test('the hooks name a retry() call by its function, or "retry()" for an anonymous one', async () => {
+    const named: string[] = [];
+    const failure = httpError(503);
+    const options: RetryOptions = { ...exact, maxRetries: 1, onRetry: (event) => named.push(event.method), onGiveUp: (event) => named.push(event.method) };
+    async function summarize(): Promise<never> {
+      throw failure;
+    }
+    const outcomes = [observe(retry(summarize, options)), observe(retry(async () => { throw failure; }, options))];
+    await vi.runAllTimersAsync();
+    for (const outcome of outcomes) expect((await outcome as { reason: unknown }).reason).toBe(failure);
+    expect(named).toEqual(['summarize', 'retry()', 'summarize', 'retry()']);
+  });
+
   test('a throwing or rejecting onRetry is reported as a warning and the retries go on', async () => {
     let hookCalls = 0;
     const fn = scripted([httpError(503), httpError(503)], 'ok');
