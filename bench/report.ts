@@ -40,14 +40,15 @@ export function pairedTable(summaries: readonly PairedSummary[], baselineLabel: 
   ].join('\n');
 }
 
+const named = (summaries: readonly PairedSummary[], name: string) => summaries.find((summary) => summary.name === name);
+
 /** Each subject as a multiple of each floor (`[column label, subject name]`), process by process (see `relativeSpread`). */
 export function floorTable(summaries: readonly PairedSummary[], subjects: readonly string[], floors: readonly (readonly [string, string])[]): string {
-  const find = (name: string) => summaries.find((summary) => summary.name === name);
   const rows = subjects.flatMap((name) => {
-    const subject = find(name);
+    const subject = named(summaries, name);
     if (subject === undefined) return [];
     const cells = floors.flatMap(([, floorName]) => {
-      const floor = find(floorName);
+      const floor = named(summaries, floorName);
       if (floor === undefined) return ['—', '—'];
       const spread = relativeSpread(subject, floor);
       return [times(spread.median), range(spread, times)];
@@ -62,10 +63,9 @@ export function floorTable(summaries: readonly PairedSummary[], subjects: readon
  * multiple of its floor, process by process, and the worst median of the family last.
  */
 export function familyFloorTable(summaries: readonly PairedSummary[], label: string, rows: readonly (readonly [string, string, string])[]): string {
-  const find = (name: string) => summaries.find((summary) => summary.name === name);
   const spreads = rows.flatMap(([row, subjectName, floorName]) => {
-    const subject = find(subjectName);
-    const floor = find(floorName);
+    const subject = named(summaries, subjectName);
+    const floor = named(summaries, floorName);
     return subject === undefined || floor === undefined ? [] : [[row, relativeSpread(subject, floor)] as const];
   });
   if (spreads.length === 0) return '';

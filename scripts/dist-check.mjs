@@ -8,11 +8,11 @@ import { fileURLToPath } from 'node:url';
 
 const dist = fileURLToPath(new URL('../dist', import.meta.url));
 const built = readdirSync(dist).filter((file) => /\.c?js$/.test(file));
-const wrapped = built.filter((file) => readFileSync(join(dist, file), 'utf8').includes('__name('));
 if (built.length === 0) {
   console.error('dist-check: no .js or .cjs file in dist/; run the build first');
   process.exit(1);
 }
+const wrapped = built.filter((file) => readFileSync(join(dist, file), 'utf8').includes('__name('));
 if (wrapped.length > 0) {
   console.error(`dist-check: ${wrapped.join(', ')} wrap functions in __name(): the build ran through swc with keepNames (is tsup reading tsconfig.build.json?)`);
   process.exit(1);
